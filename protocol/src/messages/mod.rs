@@ -1,0 +1,18 @@
+//! Request body decoders, one module per API, each producing `kafka-protocol`'s struct.
+//!
+//! Every decoder implements [`DecodeBody`]. A decoder follows its JSON schema field by field,
+//! with the version conditions written out, using the combinators of
+//! [`crate::primitives`]. To add an API: write its module here, add a variant to
+//! [`crate::request::Request`], add its range to [`crate::api::SUPPORTED_APIS`], and add it
+//! to the differential tests.
+
+pub mod api_versions;
+pub mod metadata;
+
+use crate::primitives::PResult;
+
+/// A request body decodable at a given API version.
+pub trait DecodeBody: Sized {
+    /// Decodes the body of `version` from `input`, returning the rest.
+    fn decode_body(input: &[u8], version: i16) -> PResult<'_, Self>;
+}
