@@ -1,0 +1,331 @@
+//! Node configuration: defaults, then a YAML file (`--config FILE`), then command-line
+//! flags, then `PETREL_*` environment variables — each layer overriding the one before.
+//!
+//! Environment variables come last so that a container image can bake flags into its
+//! command and still be reconfigured with `-e PETREL_LISTEN=...`. Every flag has an
+//! environment twin named `PETREL_` + the flag in upper snake case (`--data-dir` ->
+//! `PETREL_DATA_DIR`); both are parsed by the same clap definition ([`Overrides`]), so they
+//! validate identically.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The effective configuration of a node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// This node's id (Kafka's `node.id`).
+    pub node_id: i32,
+    /// Where data and `meta.properties` live.
+    pub data_dir: PathBuf,
+    /// Client listener address (HOST:PORT).
+    pub listen: String,
+    /// Address given to clients in Metadata; defaults to the bound listener address.
+    pub advertised_listen: Option<String>,
+    /// Prometheus endpoint address (HOST:PORT).
+    pub metrics_listen: String,
+    /// Log line format.
+    pub log_format: LogFormat,
+    /// Log filter, in `tracing` EnvFilter syntax (e.g. `info`, `petrel_broker=debug`).
+    pub log_level: String,
+    /// Largest request frame accepted (Kafka's `socket.request.max.bytes`).
+    pub frame_bytes_max: usize,
+    /// Most client connections open at once; further ones are closed on accept.
+    pub connections_max: usize,
+    /// Most requests of one connection being processed at once; reading pauses beyond it.
+    pub inflight_requests_max: usize,
+    /// How long shutdown waits for in-flight requests before closing connections.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            node_id: 1,
+            data_dir: PathBuf::from("./data"),
+            listen: "127.0.0.1:9092".into(),
+            advertised_listen: None,
+            metrics_listen: "127.0.0.1:9464".into(),
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            frame_bytes_max: petrel_protocol::frame::FRAME_BYTES_MAX_DEFAULT,
+            connections_max: 10_000,
+            inflight_requests_max: 100,
+            shutdown_grace_ms: 5_000,
+        }
+    }
+}
+
+/// Settings given on the command line or in the environment; unset ones leave the lower
+/// layers alone.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Overrides {
+    /// YAML config file (keys are the flag names with underscores, e.g. `data_dir`)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// This node's id [default: 1]
+    #[arg(long, value_name = "N")]
+    pub node_id: Option<i32>,
+    /// Data directory [default: ./data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Client listener [default: 127.0.0.1:9092]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
+    /// Address advertised to clients in Metadata [default: the listener's bound address]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub advertised_listen: Option<String>,
+    /// Prometheus metrics listener, served at /metrics [default: 127.0.0.1:9464]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub metrics_listen: Option<String>,
+    /// Log format [default: text]
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, e.g. info, debug, petrel_broker=trace [default: info]
+    #[arg(long, value_name = "FILTER")]
+    pub log_level: Option<String>,
+    /// Largest request frame in bytes [default: 104857600]
+    #[arg(long, value_name = "BYTES")]
+    pub frame_bytes_max: Option<usize>,
+    /// Most open client connections [default: 10000]
+    #[arg(long, value_name = "N")]
+    pub connections_max: Option<usize>,
+    /// Most in-flight requests per connection [default: 100]
+    #[arg(long, value_name = "N")]
+    pub inflight_requests_max: Option<usize>,
+    /// Grace period for in-flight requests at shutdown, in ms [default: 5000]
+    #[arg(long, value_name = "MS")]
+    pub shutdown_grace_ms: Option<u64>,
+}
+
+/// `petrel`: a Kafka-protocol-compatible broker.
+#[derive(Debug, Parser)]
+#[command(
+    name = "petrel",
+    version,
+    about = "Petrel: a Kafka-protocol-compatible broker. With no arguments, starts a single node \
+             on 127.0.0.1:9092 with data under ./data.",
+    after_help = "Precedence, lowest to highest: built-in defaults, the YAML file (--config), \
+                  command-line flags, PETREL_* environment variables. Every flag has an \
+                  environment twin: PETREL_ + the flag in upper snake case, e.g. \
+                  PETREL_DATA_DIR, PETREL_LISTEN, PETREL_NODE_ID."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+impl Overrides {
+    /// Reads `PETREL_*` variables for every flag, through the same clap definition.
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let command = Overrides::augment_args(clap::Command::new("petrel-env"));
+        let mut argv = vec!["petrel-env".to_string()];
+        for arg in command.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let env_name = format!("PETREL_{}", long.replace('-', "_").to_uppercase());
+            if let Some((_, value)) = vars.iter().find(|(name, _)| *name == env_name) {
+                argv.push(format!("--{long}={value}"));
+            }
+        }
+        let matches = command
+            .try_get_matches_from(argv)
+            .context("invalid PETREL_* environment variable")?;
+        Ok(Overrides::from_arg_matches(&matches)?)
+    }
+
+    fn apply_to(self, config: &mut Config) {
+        let Overrides {
+            config: _,
+            node_id,
+            data_dir,
+            listen,
+            advertised_listen,
+            metrics_listen,
+            log_format,
+            log_level,
+            frame_bytes_max,
+            connections_max,
+            inflight_requests_max,
+            shutdown_grace_ms,
+        } = self;
+        set(&mut config.node_id, node_id);
+        set(&mut config.data_dir, data_dir);
+        set(&mut config.listen, listen);
+        if advertised_listen.is_some() {
+            config.advertised_listen = advertised_listen;
+        }
+        set(&mut config.metrics_listen, metrics_listen);
+        set(&mut config.log_format, log_format);
+        set(&mut config.log_level, log_level);
+        set(&mut config.frame_bytes_max, frame_bytes_max);
+        set(&mut config.connections_max, connections_max);
+        set(&mut config.inflight_requests_max, inflight_requests_max);
+        set(&mut config.shutdown_grace_ms, shutdown_grace_ms);
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *slot = value;
+    }
+}
+
+impl Config {
+    /// Builds the effective config from the layers, lowest first.
+    pub fn resolve(flags: Overrides, env: Overrides) -> anyhow::Result<Config> {
+        let mut config = match env.config.as_ref().or(flags.config.as_ref()) {
+            Some(path) => Config::from_yaml_file(path)?,
+            None => Config::default(),
+        };
+        flags.apply_to(&mut config);
+        env.apply_to(&mut config);
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn from_yaml_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        Config::from_yaml(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+
+    pub fn from_yaml(text: &str) -> anyhow::Result<Config> {
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        Ok(serde_saphyr::from_str(text)?)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.node_id < 0 {
+            bail!("node_id must be >= 0, got {}", self.node_id);
+        }
+        if self.frame_bytes_max < petrel_protocol::header::FIXED_HEADER_BYTES {
+            bail!(
+                "frame_bytes_max must be at least {}",
+                petrel_protocol::header::FIXED_HEADER_BYTES
+            );
+        }
+        if self.connections_max == 0 || self.inflight_requests_max == 0 {
+            bail!("connections_max and inflight_requests_max must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// The `--help` text, for tests and docs.
+pub fn help_text() -> String {
+    Cli::command().render_long_help().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(args: &[&str]) -> Overrides {
+        let mut argv = vec!["petrel"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("flags parse").overrides
+    }
+
+    fn env(vars: &[(&str, &str)]) -> Overrides {
+        Overrides::from_env(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .expect("env parses")
+    }
+
+    #[test]
+    fn no_arguments_gives_the_embedded_single_node_default() {
+        let config = Config::resolve(flags(&[]), env(&[])).unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.listen, "127.0.0.1:9092");
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn yaml_then_flags_then_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("petrel.yaml");
+        std::fs::write(
+            &path,
+            "listen: 127.0.0.1:1000\nnode_id: 7\ndata_dir: /from/yaml\nlog_format: json\n",
+        )
+        .unwrap();
+        let path_arg = path.to_str().unwrap();
+        let config = Config::resolve(
+            flags(&[
+                "--config",
+                path_arg,
+                "--listen",
+                "127.0.0.1:2000",
+                "--data-dir",
+                "/from/flag",
+            ]),
+            env(&[("PETREL_LISTEN", "127.0.0.1:3000"), ("UNRELATED", "x")]),
+        )
+        .unwrap();
+        assert_eq!(config.node_id, 7, "YAML applies when nothing overrides it");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(
+            config.data_dir,
+            PathBuf::from("/from/flag"),
+            "flag beats YAML"
+        );
+        assert_eq!(config.listen, "127.0.0.1:3000", "env beats flag");
+    }
+
+    #[test]
+    fn config_file_can_come_from_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        std::fs::write(&path, "node_id: 3\n").unwrap();
+        let config = Config::resolve(
+            flags(&[]),
+            env(&[("PETREL_CONFIG", path.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert_eq!(config.node_id, 3);
+    }
+
+    #[test]
+    fn unknown_yaml_keys_and_bad_values_are_errors() {
+        assert!(Config::from_yaml("lisen: 127.0.0.1:1\n").is_err());
+        assert!(Config::from_yaml("node_id: banana\n").is_err());
+        assert!(Overrides::from_env([("PETREL_NODE_ID".to_string(), "x".to_string())]).is_err());
+        assert!(Config::resolve(flags(&["--node-id", "-3"]), env(&[])).is_err());
+    }
+
+    #[test]
+    fn help_documents_every_flag_and_the_precedence() {
+        let help = help_text();
+        for flag in [
+            "--config",
+            "--data-dir",
+            "--listen",
+            "--advertised-listen",
+            "--metrics-listen",
+            "--node-id",
+            "--log-format",
+            "--log-level",
+            "--frame-bytes-max",
+            "--connections-max",
+            "--inflight-requests-max",
+        ] {
+            assert!(help.contains(flag), "--help lacks {flag}");
+        }
+        assert!(help.contains("PETREL_"));
+    }
+}

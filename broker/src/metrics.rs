@@ -1,0 +1,81 @@
+//! Prometheus metrics: names in one place, recorded through the `metrics` facade and served
+//! by `metrics-exporter-prometheus` on the metrics listener at `/metrics`.
+//!
+//! Without an installed exporter (in-process tests) every recording is a no-op.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+
+pub const REQUESTS_TOTAL: &str = "petrel_requests_total";
+pub const REQUEST_DURATION_SECONDS: &str = "petrel_request_duration_seconds";
+pub const BYTES_RECEIVED_TOTAL: &str = "petrel_bytes_received_total";
+pub const BYTES_SENT_TOTAL: &str = "petrel_bytes_sent_total";
+pub const CONNECTIONS_OPEN: &str = "petrel_connections_open";
+pub const CONNECTIONS_ACCEPTED_TOTAL: &str = "petrel_connections_accepted_total";
+pub const CONNECTIONS_REFUSED_TOTAL: &str = "petrel_connections_refused_total";
+pub const CONNECTIONS_CLOSED_FOR_BAD_INPUT_TOTAL: &str =
+    "petrel_connections_closed_for_bad_input_total";
+
+/// Latency buckets from 50 µs to 10 s.
+const LATENCY_BUCKETS_SECONDS: &[f64] = &[
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+    2.5, 10.0,
+];
+
+/// Installs the global recorder and starts the HTTP listener (must run inside the runtime).
+pub fn install(addr: SocketAddr) -> anyhow::Result<()> {
+    PrometheusBuilder::new()
+        .with_http_listener(addr)
+        .set_buckets_for_metric(
+            Matcher::Full(REQUEST_DURATION_SECONDS.into()),
+            LATENCY_BUCKETS_SECONDS,
+        )?
+        .upkeep_timeout(Duration::from_secs(5))
+        .install()
+        .with_context(|| format!("cannot start metrics listener on {addr}"))?;
+    describe();
+    Ok(())
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        REQUESTS_TOTAL,
+        "Requests handled, by API, version and top-level error"
+    );
+    metrics::describe_histogram!(
+        REQUEST_DURATION_SECONDS,
+        metrics::Unit::Seconds,
+        "Time from decoded request to encoded response, by API"
+    );
+    metrics::describe_counter!(
+        BYTES_RECEIVED_TOTAL,
+        metrics::Unit::Bytes,
+        "Request bytes read from clients"
+    );
+    metrics::describe_counter!(
+        BYTES_SENT_TOTAL,
+        metrics::Unit::Bytes,
+        "Response bytes written to clients"
+    );
+    metrics::describe_gauge!(CONNECTIONS_OPEN, "Client connections currently open");
+    metrics::describe_counter!(CONNECTIONS_ACCEPTED_TOTAL, "Client connections accepted");
+    metrics::describe_counter!(
+        CONNECTIONS_REFUSED_TOTAL,
+        "Client connections closed on accept because connections_max was reached"
+    );
+    metrics::describe_counter!(
+        CONNECTIONS_CLOSED_FOR_BAD_INPUT_TOTAL,
+        "Connections closed because of bad input, by reason"
+    );
+}
+
+/// A Kafka error code as a stable label: `NONE` or the error's name.
+pub fn error_label(code: i16) -> String {
+    match kafka_protocol::error::ResponseError::try_from_code(code) {
+        None => "NONE".to_string(),
+        Some(error) => format!("{error:?}"),
+    }
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Stock-client smoke checks against a running broker.
+#   compat-tests/smoke.sh BOOTSTRAP        e.g. compat-tests/smoke.sh 127.0.0.1:9092
+# Runs: kcat -L (librdkafka), confluent-kafka list_topics (librdkafka via Python),
+# Apache Kafka Java AdminClient describeCluster. Prints PASS/FAIL per client and
+# exits non-zero if any failed. Run compat-tests/install.sh first.
+# Env: SMOKE_TIMEOUT (seconds per check, default 45), SMOKE_VERBOSE=1 to show
+# client output on PASS too.
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [ $# -ne 1 ]; then
+    echo "usage: $0 BOOTSTRAP (e.g. 127.0.0.1:9092)" >&2
+    exit 2
+fi
+BOOTSTRAP="$1"
+T="${SMOKE_TIMEOUT:-45}"
+PY="$HERE/.venv/bin/python"
+JAVA_CP="$HERE/java/target/petrel-compat-java.jar:$HERE/java/target/lib/*"
+
+missing=()
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+[ -x "$PY" ] || missing+=("$HERE/.venv")
+[ -f "$HERE/java/target/petrel-compat-java.jar" ] || missing+=("java check jar")
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "smoke.sh: missing: ${missing[*]} -- run compat-tests/install.sh" >&2
+    exit 2
+fi
+
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+failed=()
+
+# report NAME RC LOGFILE [REASON]
+report() {
+    local name="$1" rc="$2" log="$3" reason="${4:-}"
+    if [ "$rc" -eq 0 ] && [ -z "$reason" ]; then
+        echo "PASS $name"
+        if [ "${SMOKE_VERBOSE:-0}" = 1 ]; then sed 's/^/    /' "$log"; fi
+    else
+        if [ "$rc" -eq 124 ]; then reason="timed out after ${T}s${reason:+; $reason}"; fi
+        echo "FAIL $name (exit $rc${reason:+: $reason})"
+        sed 's/^/    /' "$log" | tail -n 60
+        failed+=("$name")
+    fi
+}
+
+# (a) kcat -L: librdkafka 2.0.2 (Debian's kcat)
+timeout -k 5 "$T" kcat -L -b "$BOOTSTRAP" -m 15 >"$OUT/kcat.log" 2>&1
+rc=$?
+reason=""
+if [ "$rc" -eq 0 ] && ! grep -Eq '^ *[1-9][0-9]* brokers:' "$OUT/kcat.log"; then
+    reason="no '<N> brokers:' line in output"
+fi
+report "kcat (librdkafka $(kcat -V 2>&1 | grep -m1 -o 'librdkafka [0-9.]*' | cut -d' ' -f2))" "$rc" "$OUT/kcat.log" "$reason"
+
+# (b) confluent-kafka AdminClient.list_topics (librdkafka bundled in the wheel)
+timeout -k 5 "$T" "$PY" "$HERE/python/list_topics.py" "$BOOTSTRAP" >"$OUT/python.log" 2>&1
+report "confluent-kafka-python $("$PY" -c 'import confluent_kafka as c; print(c.__version__)' 2>/dev/null)" "$?" "$OUT/python.log"
+
+# (c) Apache Kafka Java AdminClient.describeCluster
+timeout -k 5 "$T" java -cp "$JAVA_CP" dev.petrel.compat.DescribeCluster "$BOOTSTRAP" >"$OUT/java.log" 2>&1
+report "java kafka-clients $(ls "$HERE/java/target/lib" | sed -n 's/^kafka-clients-\(.*\)\.jar$/\1/p')" "$?" "$OUT/java.log"
+
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "smoke: ${#failed[@]} of 3 failed: ${failed[*]}"
+    exit 1
+fi
+echo "smoke: all 3 passed"
