@@ -305,7 +305,7 @@ mod tests {
         assert!(Config::from_yaml("lisen: 127.0.0.1:1\n").is_err());
         assert!(Config::from_yaml("node_id: banana\n").is_err());
         assert!(Overrides::from_env([("PETREL_NODE_ID".to_string(), "x".to_string())]).is_err());
-        assert!(Config::resolve(flags(&["--node-id", "-3"]), env(&[])).is_err());
+        assert!(Config::resolve(flags(&["--node-id=-3"]), env(&[])).is_err());
     }
 
     #[test]
