@@ -33,6 +33,7 @@ created_volume=0
 if [ ! -d "$volume" ]; then mkdir -p "$volume"; created_volume=1; fi
 chown "$uid:$gid" "$volume"
 log="$workdir/petrel.log"
+launched_ns=$(date +%s%N)
 setpriv --reuid="$uid" --regid="$gid" --clear-groups \
   env -i PATH=/usr/local/bin:/usr/bin:/bin "$workdir/petrel" "${cmd[@]}" >"$log" 2>&1 &
 pid=$!
@@ -45,25 +46,7 @@ trap cleanup EXIT
 
 client_port=$(printf '%s\n' "${cmd[@]}" | grep -A1 -x -- --listen | tail -1 | sed 's/.*://')
 metrics_port=$(printf '%s\n' "${cmd[@]}" | grep -A1 -x -- --metrics-listen | tail -1 | sed 's/.*://')
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$client_port") 2>/dev/null && break
-  sleep 0.05
-done
-
-python3 - "$client_port" <<'PY'
-import socket, struct, sys
-port = int(sys.argv[1])
-s = socket.create_connection(("127.0.0.1", port), timeout=10)
-body = struct.pack(">hhih", 3, 1, 99, -1) + struct.pack(">i", -1)  # Metadata v1, all topics
-s.sendall(struct.pack(">i", len(body)) + body)
-size = struct.unpack(">i", s.recv(4))[0]
-data = b""
-while len(data) < size:
-    data += s.recv(size - len(data))
-correlation, brokers = struct.unpack(">ii", data[:8])
-assert correlation == 99 and brokers == 1, (correlation, brokers)
-print("metadata: 1 broker, advertised host", data[14:14 + struct.unpack(">h", data[12:14])[0]].decode())
-PY
+"$repo/compat-tests/tools/metadata_probe.py" "127.0.0.1:$client_port" --wait 10 --since-ns "$launched_ns"
 curl -fsS "http://127.0.0.1:$metrics_port/metrics" | grep -q '^petrel_requests_total' \
   && echo "metrics: petrel_requests_total served on :$metrics_port"
 test -f "$volume/meta.properties" && echo "data: $volume/meta.properties written by uid $(stat -c %u "$volume/meta.properties")"
