@@ -40,7 +40,14 @@ report() {
     else
         if [ "$rc" -eq 124 ]; then reason="timed out after ${T}s${reason:+; $reason}"; fi
         echo "FAIL $name (exit $rc${reason:+: $reason})"
-        sed 's/^/    /' "$log" | tail -n 60
+        # Clients repeat connect errors many times: show the start and the end.
+        if [ "$(wc -l <"$log")" -gt 40 ]; then
+            head -n 10 "$log" | sed 's/^/    /'
+            echo "    ... ($(($(wc -l <"$log") - 35)) lines skipped) ..."
+            tail -n 25 "$log" | sed 's/^/    /'
+        else
+            sed 's/^/    /' "$log"
+        fi
         failed+=("$name")
     fi
 }
@@ -56,11 +63,13 @@ report "kcat (librdkafka $(kcat -V 2>&1 | grep -m1 -o 'librdkafka [0-9.]*' | cut
 
 # (b) confluent-kafka AdminClient.list_topics (librdkafka bundled in the wheel)
 timeout -k 5 "$T" "$PY" "$HERE/python/list_topics.py" "$BOOTSTRAP" >"$OUT/python.log" 2>&1
-report "confluent-kafka-python $("$PY" -c 'import confluent_kafka as c; print(c.__version__)' 2>/dev/null)" "$?" "$OUT/python.log"
+rc=$?
+report "confluent-kafka-python $("$PY" -c 'import confluent_kafka as c; print(c.__version__)' 2>/dev/null)" "$rc" "$OUT/python.log"
 
 # (c) Apache Kafka Java AdminClient.describeCluster
 timeout -k 5 "$T" java -cp "$JAVA_CP" dev.petrel.compat.DescribeCluster "$BOOTSTRAP" >"$OUT/java.log" 2>&1
-report "java kafka-clients $(ls "$HERE/java/target/lib" | sed -n 's/^kafka-clients-\(.*\)\.jar$/\1/p')" "$?" "$OUT/java.log"
+rc=$?
+report "java kafka-clients $(ls "$HERE/java/target/lib" | sed -n 's/^kafka-clients-\(.*\)\.jar$/\1/p')" "$rc" "$OUT/java.log"
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "smoke: ${#failed[@]} of 3 failed: ${failed[*]}"

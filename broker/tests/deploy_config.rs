@@ -1,5 +1,12 @@
 //! The example configuration in deploy/ must load, and must state the real defaults.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use petrel_broker::config::Config;
 
 #[test]

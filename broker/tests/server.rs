@@ -1,6 +1,13 @@
 //! Black-box tests of the server: a broker in-process on port 0, spoken to over TCP with
 //! requests encoded by `kafka-protocol`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod common;
 
 use bytes::{Buf, BufMut, BytesMut};

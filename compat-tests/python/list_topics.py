@@ -18,7 +18,8 @@ def main(argv):
         "bootstrap.servers": argv[1],
         "client.id": "petrel-compat-python",
         "socket.timeout.ms": 10000,
-        "reconnect.backoff.max.ms": 1000,
+        "reconnect.backoff.ms": 500,
+        "reconnect.backoff.max.ms": 2000,
     }
     if "--debug" in argv[2:]:
         conf["debug"] = "broker,protocol"

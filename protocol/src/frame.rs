@@ -12,6 +12,12 @@ pub const FRAME_BYTES_MAX_DEFAULT: usize = 100 * 1024 * 1024;
 /// Bytes of the length prefix.
 pub const LENGTH_PREFIX_BYTES: usize = 4;
 
+/// The length announced by the prefix at the start of `buf`, once 4 bytes are there.
+pub fn announced_frame_length(buf: &[u8]) -> Option<i32> {
+    buf.first_chunk::<LENGTH_PREFIX_BYTES>()
+        .map(|prefix| i32::from_be_bytes(*prefix))
+}
+
 /// Splits one complete frame (without its length prefix) off the front of `buf`.
 ///
 /// Returns `Ok(None)` when more bytes are needed. Never reserves memory for the announced
@@ -21,10 +27,9 @@ pub fn split_frame(
     buf: &mut BytesMut,
     frame_bytes_max: usize,
 ) -> Result<Option<BytesMut>, WireError> {
-    let Some(prefix) = buf.get(..LENGTH_PREFIX_BYTES) else {
+    let Some(announced) = announced_frame_length(buf) else {
         return Ok(None);
     };
-    let announced = i32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
     let len = usize::try_from(announced).map_err(|_| WireError::NegativeFrameLength(announced))?;
     if len > frame_bytes_max {
         return Err(WireError::FrameTooLarge {

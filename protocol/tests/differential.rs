@@ -2,6 +2,13 @@
 //! are encoded by `kafka-protocol` (our oracle, generated from Apache Kafka's schemas) and
 //! decoded by our nom decoders; the two must agree exactly, header included.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::collections::BTreeMap;
 
 use bytes::{BufMut, Bytes, BytesMut};

@@ -1,6 +1,13 @@
 //! Known hostile inputs, each pinned as a named regression test: every one must produce a
 //! typed rejection, never a panic, and never an allocation sized by the claim.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use bytes::{BufMut, BytesMut};
 use petrel_protocol::frame::split_frame;
 use petrel_protocol::{decode_request, RequestRejection, WireError};

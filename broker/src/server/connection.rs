@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use petrel_protocol::frame::{split_frame, LENGTH_PREFIX_BYTES};
+use petrel_protocol::frame::{announced_frame_length, split_frame, LENGTH_PREFIX_BYTES};
 use petrel_protocol::{decode_request, DecodedRequest, RequestRejection, WireError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -115,9 +115,7 @@ async fn read_requests(
 /// Grows the buffer for the frame being received: by what the announced frame still
 /// needs, capped, or by one chunk when the length prefix is not in yet.
 fn reserve_for_next_frame(buf: &mut BytesMut) {
-    let announced = buf
-        .get(..LENGTH_PREFIX_BYTES)
-        .map(|p| i32::from_be_bytes([p[0], p[1], p[2], p[3]]).max(0) as usize);
+    let announced = announced_frame_length(buf).map(|len| len.max(0) as usize);
     let wanted = match announced {
         Some(len) => (LENGTH_PREFIX_BYTES + len)
             .saturating_sub(buf.len())

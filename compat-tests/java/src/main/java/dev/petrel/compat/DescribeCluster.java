@@ -16,6 +16,8 @@ import org.apache.kafka.common.Node;
  */
 public final class DescribeCluster {
     private static final int TIMEOUT_MS = 15_000;
+    /** Futures wait a little longer than the admin timeout so the client's own error surfaces. */
+    private static final int WAIT_MS = TIMEOUT_MS + 5_000;
 
     private DescribeCluster() {}
 
@@ -37,9 +39,9 @@ public final class DescribeCluster {
         try {
             admin = Admin.create(props);
             DescribeClusterResult r = admin.describeCluster(new DescribeClusterOptions().timeoutMs(TIMEOUT_MS));
-            String clusterId = r.clusterId().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            Node controller = r.controller().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            Collection<Node> nodes = r.nodes().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            String clusterId = r.clusterId().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            Node controller = r.controller().get(WAIT_MS, TimeUnit.MILLISECONDS);
+            Collection<Node> nodes = r.nodes().get(WAIT_MS, TimeUnit.MILLISECONDS);
             System.out.println("cluster id: " + clusterId);
             System.out.println("controller: " + (controller == null ? "none" : describe(controller)));
             System.out.println("nodes (" + nodes.size() + "):");
