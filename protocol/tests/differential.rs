@@ -165,13 +165,17 @@ fn encode_with_oracle(
     buf.freeze()
 }
 
-#[test]
-fn every_advertised_api_version_decodes_like_the_oracle() {
-    let mut cases_checked = 0u32;
+/// Runs `check` on `cases` random (header, request, oracle-encoded frame) triples for every
+/// advertised (API, version); returns how many (API, version) pairs were checked.
+fn for_every_advertised_version(
+    cases: u32,
+    check: impl Fn(&RequestHeader, &Request, &Bytes) -> Result<(), TestCaseError>,
+) -> u32 {
+    let mut pairs_checked = 0;
     for api in SUPPORTED_APIS {
         for version in api.min_version..=api.max_version {
             let mut runner = TestRunner::new(Config {
-                cases: 128,
+                cases,
                 ..Config::default()
             });
             let strategy = (
@@ -181,53 +185,43 @@ fn every_advertised_api_version_decodes_like_the_oracle() {
             runner
                 .run(&strategy, |(header, body)| {
                     let frame = encode_with_oracle(&header, &body, api.key, version);
-                    let decoded = decode_request(&frame).map_err(|e| {
-                        TestCaseError::fail(format!("{:?} v{version}: {e}", api.key))
-                    })?;
-                    prop_assert_eq!(decoded.api_key, api.key);
-                    prop_assert_eq!(&decoded.header, &header);
-                    prop_assert_eq!(&decoded.body, &body);
-                    Ok(())
+                    check(&header, &body, &frame)
                 })
                 .unwrap_or_else(|e| panic!("{:?} v{version}: {e}", api.key));
-            cases_checked += 1;
+            pairs_checked += 1;
         }
     }
+    pairs_checked
+}
+
+#[test]
+fn every_advertised_api_version_decodes_like_the_oracle() {
+    let pairs_checked = for_every_advertised_version(128, |header, body, frame| {
+        let decoded = decode_request(frame).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(decoded.api_key as i16, header.request_api_key);
+        prop_assert_eq!(&decoded.header, header);
+        prop_assert_eq!(&decoded.body, body);
+        Ok(())
+    });
     // 5 ApiVersions versions + 14 Metadata versions at least.
     assert!(
-        cases_checked >= 19,
-        "only {cases_checked} (api, version) pairs checked"
+        pairs_checked >= 19,
+        "only {pairs_checked} (api, version) pairs checked"
     );
 }
 
 #[test]
 fn every_truncation_of_a_valid_request_is_an_error_not_a_panic() {
-    for api in SUPPORTED_APIS {
-        for version in api.min_version..=api.max_version {
-            let mut runner = TestRunner::new(Config {
-                cases: 16,
-                ..Config::default()
-            });
-            let strategy = (
-                header_strategy(api.key, version),
-                request_strategy(api.key, version),
-            );
-            runner
-                .run(&strategy, |(header, body)| {
-                    let frame = encode_with_oracle(&header, &body, api.key, version);
-                    for cut in 0..frame.len() {
-                        // A strict prefix may still decode when the tail was optional
-                        // (empty bodies); it must never panic, and a prefix that decodes
-                        // must not invent data.
-                        if let Ok(decoded) = decode_request(&frame[..cut]) {
-                            prop_assert_eq!(decoded.header.correlation_id, header.correlation_id);
-                        }
-                    }
-                    Ok(())
-                })
-                .unwrap_or_else(|e| panic!("{:?} v{version}: {e}", api.key));
+    for_every_advertised_version(16, |header, _, frame| {
+        for cut in 0..frame.len() {
+            // A strict prefix may still decode when the tail was optional (empty bodies);
+            // it must never panic, and a prefix that decodes must not invent data.
+            if let Ok(decoded) = decode_request(&frame[..cut]) {
+                prop_assert_eq!(decoded.header.correlation_id, header.correlation_id);
+            }
         }
-    }
+        Ok(())
+    });
 }
 
 #[test]
