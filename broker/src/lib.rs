@@ -5,6 +5,8 @@
 //! ([`server`]) whose requests go to [`handlers`]. Everything handlers may read about the
 //! node is in [`context::BrokerContext`].
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod context;
 pub mod handlers;

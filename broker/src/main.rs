@@ -1,6 +1,8 @@
 //! The `petrel` binary: parse the configuration, set up logs and metrics, start the node,
 //! and stop it gracefully on SIGINT or SIGTERM. Nothing else lives here.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use anyhow::Context;

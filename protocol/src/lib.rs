@@ -19,12 +19,15 @@
 //! [`api::SUPPORTED_APIS`] is the single table of (API key, min version, max version): the
 //! request decoder refuses anything outside it and the broker builds ApiVersions from it.
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod error;
 pub mod frame;
 pub mod header;
 pub mod messages;
 pub mod primitives;
+pub mod records;
 pub mod request;
 pub mod response;
 

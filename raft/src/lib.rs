@@ -4,3 +4,5 @@
 //! metadata log and its state machine (the metadata image: cluster, brokers, topics,
 //! partitions, producer-id blocks) are built here by the metadata-quorum issue. It depends on
 //! no workspace crate.
+
+#![forbid(unsafe_code)]

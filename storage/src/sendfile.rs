@@ -1,0 +1,1 @@
+//! sendfile helper (in progress).
