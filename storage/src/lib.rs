@@ -20,3 +20,19 @@
 
 pub mod io;
 pub mod sendfile;
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod index;
+pub mod leader_epoch;
+pub mod log;
+pub mod scan;
+pub mod segment;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{LogConfig, TimestampType};
+pub use error::{Result, StorageError};
+pub use log::{
+    AppendInfo, Durability, FileRegion, PartitionLog, ReadResult, RetentionOutcome, TimestampOffset,
+};
