@@ -86,6 +86,17 @@ impl OffsetIndex {
     }
 
     /// The whole file's bytes.
+    /// The file bytes from byte `position` on (the entries not yet written).
+    pub fn encode_from(&self, position: u64) -> Vec<u8> {
+        let first = (position / OFFSET_ENTRY_BYTES as u64) as usize;
+        self.entries
+            .get(first..)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|e| self.encode_entry(*e))
+            .collect()
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         self.entries
             .iter()

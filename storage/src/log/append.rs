@@ -65,8 +65,10 @@ impl PartitionLog {
             state.epochs.save()?;
         }
         let log_start_offset = state.log_start_offset;
-        drop(state);
+        // Published while the lock is held, so concurrent appends publish in offset order
+        // (publishing after the unlock let an older end overwrite a newer one).
         self.publish_end_offset(last_offset + 1);
+        drop(state);
         if durability == Durability::Fsync {
             self.disk
                 .sync_data(&log_file)

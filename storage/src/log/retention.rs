@@ -133,8 +133,8 @@ impl PartitionLog {
         if state.epochs.truncate_from_end(end) {
             state.epochs.save()?;
         }
-        drop(state);
         self.publish_end_offset(end);
+        drop(state);
         Ok(end)
     }
 
