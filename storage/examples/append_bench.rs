@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p petrel-storage --example append_bench -- [--dir DIR] [--seconds S]
-//!     [--runs N] [--backend auto|io_uring|portable]
+//!     [--runs N] [--backend auto|io_uring|portable] [--only TEXT] [--batch 16k|1m]
 //! ```
 //! Workloads (1 KiB records, batches of 16 KiB and 1 MiB):
 //! - limits: plain sequential buffered write; write + fdatasync per chunk;
@@ -12,7 +12,8 @@
 //!   appenders spread over 64 partitions (target at 1 MiB with 64 appenders: >= 70% of
 //!   write + fdatasync).
 //!
-//! Prints one line per workload and a ratio against its reference; nothing is asserted.
+//! Prints one line per workload: its median rate, the median rate of its reference measured
+//! alternately with it, and the median of the per-run ratios; nothing is asserted.
 
 #![allow(
     clippy::unwrap_used,
@@ -38,6 +39,10 @@ struct Options {
     seconds: f64,
     runs: usize,
     backend: BackendChoice,
+    /// Run only workloads whose name contains this (limits always run as references).
+    only: Option<String>,
+    /// Run only this batch size.
+    batch: Option<usize>,
 }
 
 fn parse_options() -> Options {
@@ -46,6 +51,8 @@ fn parse_options() -> Options {
         seconds: 2.0,
         runs: 3,
         backend: BackendChoice::Auto,
+        only: None,
+        batch: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -61,6 +68,14 @@ fn parse_options() -> Options {
                     "portable" => BackendChoice::Portable,
                     _ => BackendChoice::Auto,
                 }
+            }
+            "--only" => options.only = Some(value),
+            "--batch" => {
+                options.batch = Some(if value == "1m" {
+                    1024 * 1024
+                } else {
+                    16 * 1024
+                })
             }
             other => panic!(
                 "unknown argument {other}; see the header of storage/examples/append_bench.rs"
@@ -213,6 +228,31 @@ fn size_name(bytes: usize) -> String {
     }
 }
 
+/// Medians of `runs` paired measurements: each run measures the reference and then the
+/// workload back to back, so both see the same machine state; the ratio is the median of
+/// the per-run ratios.
+struct Paired {
+    workload: (f64, f64, f64),
+    reference: f64,
+    ratio: f64,
+}
+
+fn paired(runs: usize, reference: &dyn Fn() -> f64, workload: &dyn Fn() -> f64) -> Paired {
+    let (mut refs, mut values, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let r = reference();
+        let v = workload();
+        ratios.push(v / r);
+        refs.push(r);
+        values.push(v);
+    }
+    Paired {
+        workload: median(values),
+        reference: median(refs).0,
+        ratio: median(ratios).0,
+    }
+}
+
 fn main() {
     let options = parse_options();
     std::fs::create_dir_all(&options.dir).unwrap();
@@ -222,91 +262,66 @@ fn main() {
         .unwrap();
     let backend = runtime.block_on(async { Disk::start(options.backend, 16).unwrap().backend() });
     println!(
-        "append_bench: dir {}, {} s per run, median of {} runs, backend {backend}",
+        "append_bench: dir {}, {} s per run, {} runs (reference and workload alternate), backend {backend}",
         options.dir.display(),
         options.seconds,
         options.runs
     );
     println!(
-        "{:<46} {:>7} {:>10} {:>21}  {:>6}",
-        "workload", "batch", "MiB/s", "(min..max)", "ratio"
+        "{:<52} {:>7} {:>9} {:>17} {:>30} {:>6}",
+        "workload", "batch", "MiB/s", "(min..max)", "reference MiB/s", "ratio"
     );
-    let runs = options.runs;
-    let measure = |f: &dyn Fn() -> f64| median((0..runs).map(|_| f()).collect());
-    let print =
-        |name: &str, batch: usize, (m, lo, hi): (f64, f64, f64), reference: Option<(&str, f64)>| {
-            let ratio = reference.map_or(String::new(), |(_, r)| format!("{:.2}", m / r));
-            let against = reference.map_or(String::new(), |(n, _)| format!("  vs {n}"));
-            println!(
-                "{name:<46} {:>7} {:>10.1} {:>21}  {ratio:>6}{against}",
-                size_name(batch),
-                mib(m),
-                format!("({:.1}..{:.1})", mib(lo), mib(hi))
-            );
+    let selected = |name: &str| {
+        options
+            .only
+            .as_ref()
+            .is_none_or(|only| name.contains(only.as_str()))
+    };
+    let report = |name: &str, batch: usize, reference_name: &str, result: Paired| {
+        let (m, lo, hi) = result.workload;
+        println!(
+            "{name:<52} {:>7} {:>9.1} {:>17} {:>30} {:>6.2}",
+            size_name(batch),
+            mib(m),
+            format!("({:.1}..{:.1})", mib(lo), mib(hi)),
+            format!("{reference_name} {:.1}", mib(result.reference)),
+            result.ratio
+        );
+    };
+    for batch in BATCH_SIZES
+        .into_iter()
+        .filter(|b| options.batch.is_none_or(|only| only == *b))
+    {
+        let plain = || machine_write(&options.dir, batch, false, options.seconds);
+        let synced = || machine_write(&options.dir, batch, true, options.seconds);
+        let petrel = |durability, appenders, partitions| {
+            runtime.block_on(petrel_append(
+                &options.dir,
+                options.backend,
+                batch,
+                durability,
+                appenders,
+                partitions,
+                options.seconds,
+            ))
         };
-    for batch in BATCH_SIZES {
-        let plain = measure(&|| machine_write(&options.dir, batch, false, options.seconds));
-        print(
-            "machine: plain sequential buffered write",
-            batch,
-            plain,
-            None,
-        );
-        let synced = measure(&|| machine_write(&options.dir, batch, true, options.seconds));
-        print("machine: write + fdatasync", batch, synced, None);
-        let page_cache = measure(&|| {
-            runtime.block_on(petrel_append(
-                &options.dir,
-                options.backend,
-                batch,
-                Durability::PageCache,
-                1,
-                1,
-                options.seconds,
-            ))
-        });
-        print(
-            "petrel: PageCache append, 1 appender",
-            batch,
-            page_cache,
-            Some(("plain write", plain.0)),
-        );
-        for appenders in [1, 8, 64] {
-            let fsync = measure(&|| {
-                runtime.block_on(petrel_append(
-                    &options.dir,
-                    options.backend,
-                    batch,
-                    Durability::Fsync,
-                    appenders,
-                    1,
-                    options.seconds,
-                ))
+        let name = "petrel: PageCache append, 1 appender";
+        if selected(name) {
+            let result = paired(options.runs, &plain, &|| {
+                petrel(Durability::PageCache, 1, 1)
             });
-            print(
-                &format!("petrel: Fsync append, {appenders} appenders, 1 partition"),
-                batch,
-                fsync,
-                Some(("write+fdatasync", synced.0)),
-            );
+            report(name, batch, "plain write", result);
         }
-        let spread = measure(&|| {
-            runtime.block_on(petrel_append(
-                &options.dir,
-                options.backend,
-                batch,
-                Durability::Fsync,
-                64,
-                64,
-                options.seconds,
-            ))
-        });
-        print(
-            "petrel: Fsync append, 64 appenders, 64 partitions",
-            batch,
-            spread,
-            Some(("write+fdatasync", synced.0)),
-        );
+        for (appenders, partitions) in [(1, 1), (8, 1), (64, 1), (64, 64)] {
+            let name =
+                format!("petrel: Fsync append, {appenders} appenders, {partitions} partition(s)");
+            if selected(&name) {
+                let result = paired(options.runs, &synced, &|| {
+                    petrel(Durability::Fsync, appenders, partitions)
+                });
+                report(&name, batch, "write+fdatasync", result);
+            }
+        }
     }
     let _ = std::fs::remove_dir_all(&options.dir);
 }

@@ -95,6 +95,7 @@ fn main() {
                 );
             }
         }
+        log.close().await.unwrap();
         eprintln!(
             "wrote {} records in {} segments to {}",
             log.log_end_offset(),

@@ -2,7 +2,8 @@
 //! acknowledgement; the parent SIGKILLs it at a random moment, recovers the log, and checks
 //! that every acknowledged batch is intact at its offsets, that the log holds only whole
 //! valid batches (nothing from a torn tail is visible), and that appends continue after
-//! recovery. Repeated for several rounds on each I/O backend.
+//! recovery. Repeated for several rounds on each I/O set-up (both backends, and io_uring
+//! with inline page-cache writes).
 //!
 //! The child is this same test binary, started with `PETREL_CRASH_CHILD_DIR` set. Run with
 //! `cargo test -p petrel-storage --test crash`; `PETREL_CRASH_ROUNDS` and
@@ -24,7 +25,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{batch, decode, open, value_of};
+use common::{batch, decode, open, value_of, Io};
 use petrel_storage::io::BackendChoice;
 use petrel_storage::{Durability, LogConfig, SystemClock};
 
@@ -49,18 +50,31 @@ fn config() -> LogConfig {
     }
 }
 
-fn backend_named(name: &str) -> BackendChoice {
-    if name == "io_uring" {
-        BackendChoice::IoUring
-    } else {
-        BackendChoice::Portable
+/// The I/O set-ups under test, by name: each backend alone, and io_uring with inline
+/// page-cache writes (the production default).
+const SETUPS: [&str; 3] = ["portable", "io_uring", "io_uring_inline"];
+
+fn setup_named(name: &str) -> Io {
+    match name {
+        "io_uring" => Io {
+            backend: BackendChoice::IoUring,
+            inline_writes: false,
+        },
+        "io_uring_inline" => Io {
+            backend: BackendChoice::IoUring,
+            inline_writes: true,
+        },
+        _ => Io {
+            backend: BackendChoice::Portable,
+            inline_writes: false,
+        },
     }
 }
 
 fn main() {
     if let Ok(dir) = std::env::var("PETREL_CRASH_CHILD_DIR") {
-        let backend = backend_named(&std::env::var("PETREL_CRASH_BACKEND").unwrap());
-        child(Path::new(&dir), backend);
+        let io = setup_named(&std::env::var("PETREL_CRASH_BACKEND").unwrap());
+        child(Path::new(&dir), io);
         return;
     }
     let rounds: usize = std::env::var("PETREL_CRASH_ROUNDS")
@@ -77,9 +91,9 @@ fn main() {
                 .as_nanos() as u64
                 | 1
         });
-    println!("crash test: {rounds} rounds per backend, PETREL_CRASH_SEED={seed}");
+    println!("crash test: {rounds} rounds per I/O set-up, PETREL_CRASH_SEED={seed}");
     let mut passed = 0;
-    for backend in ["portable", "io_uring"] {
+    for backend in SETUPS {
         parent(backend, rounds, seed);
         passed += 1;
     }
@@ -87,14 +101,14 @@ fn main() {
 }
 
 /// Appends forever, printing `ACK seq base last` after each acknowledged Fsync append.
-fn child(dir: &Path, backend: BackendChoice) {
+fn child(dir: &Path, io: Io) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let log = open(dir, backend, config(), Arc::new(SystemClock)).await;
+        let log = open(dir, io, config(), Arc::new(SystemClock)).await;
         let mut seq = (log.log_end_offset() as u64) / RECORDS_PER_BATCH as u64;
         let stdout = std::io::stdout();
         loop {
@@ -130,7 +144,7 @@ fn parent(backend: &str, rounds: usize, seed: u64) {
         let run_ms = 20 + rng % 300;
         let new_acks = run_child_and_kill(dir.path(), backend, Duration::from_millis(run_ms));
         acked.extend(new_acks.iter().copied());
-        let (end, batches) = runtime.block_on(verify(dir.path(), backend_named(backend), &acked));
+        let (end, batches) = runtime.block_on(verify(dir.path(), setup_named(backend), &acked));
         println!("{backend} round {round}: killed after {run_ms} ms, {} new acks, log end {end}, {batches} batches intact", new_acks.len());
     }
     assert!(
@@ -171,8 +185,8 @@ fn run_child_and_kill(dir: &Path, backend: &str, run: Duration) -> Vec<(u64, i64
 }
 
 /// Recovers the log and checks it against the acknowledged appends.
-async fn verify(dir: &Path, backend: BackendChoice, acked: &[(u64, i64, i64)]) -> (i64, usize) {
-    let log = open(dir, backend, config(), Arc::new(SystemClock)).await;
+async fn verify(dir: &Path, io: Io, acked: &[(u64, i64, i64)]) -> (i64, usize) {
+    let log = open(dir, io, config(), Arc::new(SystemClock)).await;
     let end = log.log_end_offset();
     if let Some((_, _, last)) = acked.last() {
         assert!(

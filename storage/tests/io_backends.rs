@@ -40,6 +40,8 @@ fn start(choice: BackendChoice) -> Option<Disk> {
         BackendChoice::Auto => disk.backend(),
     };
     assert_eq!(disk.backend(), expected);
+    // Every write through the backend under test, not inline page-cache writes.
+    disk.set_inline_writes(false);
     Some(disk)
 }
 
@@ -367,6 +369,7 @@ async fn a_queue_depth_of_one_still_serves_many_tasks(choice: BackendChoice) {
         return;
     }
     let disk = Disk::start(choice, 1).unwrap();
+    disk.set_inline_writes(false);
     let dir = tempfile::tempdir().unwrap();
     let file = new_file(dir.path(), "f.log");
     let mut tasks = Vec::new();
@@ -516,4 +519,33 @@ fn open_modes() {
     );
     assert_eq!(created.path(), path);
     assert_eq!(created.as_std().metadata().unwrap().len(), 100);
+}
+
+/// Inline page-cache writes: data lands, reads back through a fresh file, and a
+/// later `sync_data` still issues an fdatasync that covers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_writes_read_back_and_are_covered_by_sync_data() {
+    let disk = Disk::start(BackendChoice::Auto, QUEUE_DEPTH).unwrap();
+    disk.set_inline_writes(true);
+    let dir = tempfile::tempdir().unwrap();
+    let file = new_file(dir.path(), "inline.log");
+    disk.sync_data(&file).await.unwrap();
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    for (n, chunk) in data.chunks(16 * 1024).enumerate() {
+        disk.write_at(
+            &file,
+            (n * 16 * 1024) as u64,
+            bytes::Bytes::copy_from_slice(chunk),
+        )
+        .await
+        .unwrap();
+    }
+    let before = disk.stats().fdatasync_calls;
+    disk.sync_data(&file).await.unwrap();
+    assert_eq!(
+        disk.stats().fdatasync_calls,
+        before + 1,
+        "the inline writes made the file dirty"
+    );
+    assert_eq!(std::fs::read(dir.path().join("inline.log")).unwrap(), data);
 }

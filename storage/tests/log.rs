@@ -13,8 +13,7 @@ mod common;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{batch, decode, open, value_of};
-use petrel_storage::io::BackendChoice;
+use common::{batch, decode, open, value_of, Io};
 use petrel_storage::leader_epoch::EpochEntry;
 use petrel_storage::{
     Durability, LogConfig, ManualClock, StorageError, SystemClock, TimestampType,
@@ -68,9 +67,9 @@ async fn assert_contents(log: &petrel_storage::PartitionLog, from_seq: u64, n: u
     }
 }
 
-async fn append_assigns_offsets_and_reads_back(backend: BackendChoice) {
+async fn append_assigns_offsets_and_reads_back(io: Io) {
     let dir = tempfile::tempdir().unwrap();
-    let log = open(dir.path(), backend, small_segments(), Arc::new(SystemClock)).await;
+    let log = open(dir.path(), io, small_segments(), Arc::new(SystemClock)).await;
     let bases = fill(&log, 0, 50).await;
     assert_eq!(bases, (0..50).map(|b| b * 4).collect::<Vec<_>>());
     assert_eq!(log.log_end_offset(), 200);
@@ -85,15 +84,9 @@ async fn append_assigns_offsets_and_reads_back(backend: BackendChoice) {
     assert_eq!(result.next_offset, 200);
 }
 
-async fn reads_respect_max_bytes_visibility_and_min_one_batch(backend: BackendChoice) {
+async fn reads_respect_max_bytes_visibility_and_min_one_batch(io: Io) {
     let dir = tempfile::tempdir().unwrap();
-    let log = open(
-        dir.path(),
-        backend,
-        LogConfig::default(),
-        Arc::new(SystemClock),
-    )
-    .await;
+    let log = open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await;
     fill(&log, 0, 10).await;
     let one_batch = log.read(0, u64::MAX, 4, true).await.unwrap();
     assert_eq!(
@@ -122,22 +115,22 @@ async fn reads_respect_max_bytes_visibility_and_min_one_batch(backend: BackendCh
     ));
 }
 
-async fn data_and_offsets_survive_a_restart(backend: BackendChoice) {
+async fn data_and_offsets_survive_a_restart(io: Io) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let log = open(dir.path(), backend, small_segments(), Arc::new(SystemClock)).await;
+        let log = open(dir.path(), io, small_segments(), Arc::new(SystemClock)).await;
         fill(&log, 0, 30).await;
     }
-    let log = open(dir.path(), backend, small_segments(), Arc::new(SystemClock)).await;
+    let log = open(dir.path(), io, small_segments(), Arc::new(SystemClock)).await;
     assert_eq!(log.log_end_offset(), 120);
     assert_contents(&log, 0, 30).await;
     fill(&log, 30, 5).await;
     assert_contents(&log, 0, 35).await;
 }
 
-async fn segment_files_use_kafka_names(backend: BackendChoice) {
+async fn segment_files_use_kafka_names(io: Io) {
     let dir = tempfile::tempdir().unwrap();
-    let log = open(dir.path(), backend, small_segments(), Arc::new(SystemClock)).await;
+    let log = open(dir.path(), io, small_segments(), Arc::new(SystemClock)).await;
     fill(&log, 0, 60).await;
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -157,29 +150,17 @@ async fn segment_files_use_kafka_names(backend: BackendChoice) {
     }
 }
 
-async fn torn_tail_is_truncated_on_recovery(backend: BackendChoice) {
+async fn torn_tail_is_truncated_on_recovery(io: Io) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let log = open(
-            dir.path(),
-            backend,
-            LogConfig::default(),
-            Arc::new(SystemClock),
-        )
-        .await;
+        let log = open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await;
         fill(&log, 0, 10).await;
     }
     let path = dir.path().join("00000000000000000000.log");
     let len = std::fs::metadata(&path).unwrap().len();
     let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     file.set_len(len - 100).unwrap(); // the last batch loses its end
-    let log = open(
-        dir.path(),
-        backend,
-        LogConfig::default(),
-        Arc::new(SystemClock),
-    )
-    .await;
+    let log = open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await;
     assert_eq!(log.log_end_offset(), 36, "the torn tenth batch is gone");
     assert_contents(&log, 0, 9).await;
     assert!(
@@ -193,19 +174,13 @@ async fn torn_tail_is_truncated_on_recovery(backend: BackendChoice) {
 /// Writes 10 batches, flips one byte inside batch `corrupt_batch`, optionally deletes the
 /// indexes, reopens, and returns the recovered log end offset.
 async fn recover_after_flip(
-    backend: BackendChoice,
+    io: Io,
     corrupt_batch: usize,
     delete_indexes: bool,
 ) -> (tempfile::TempDir, i64) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let log = open(
-            dir.path(),
-            backend,
-            LogConfig::default(),
-            Arc::new(SystemClock),
-        )
-        .await;
+        let log = open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await;
         fill(&log, 0, 10).await;
     }
     let path = dir.path().join("00000000000000000000.log");
@@ -217,31 +192,25 @@ async fn recover_after_flip(
         std::fs::remove_file(dir.path().join("00000000000000000000.index")).unwrap();
         std::fs::remove_file(dir.path().join("00000000000000000000.timeindex")).unwrap();
     }
-    let log = open(
-        dir.path(),
-        backend,
-        LogConfig::default(),
-        Arc::new(SystemClock),
-    )
-    .await;
+    let log = open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await;
     let end = log.log_end_offset();
     assert_contents(&log, 0, end as u64 / 4).await;
     (dir, end)
 }
 
-async fn flipped_byte_in_the_tail_truncates_from_the_corrupt_batch(backend: BackendChoice) {
+async fn flipped_byte_in_the_tail_truncates_from_the_corrupt_batch(io: Io) {
     // The tail after the last index entry is what recovery validates (CRC included).
-    let (_dir, end) = recover_after_flip(backend, 9, false).await;
+    let (_dir, end) = recover_after_flip(io, 9, false).await;
     assert_eq!(end, 36, "the corrupt last batch is dropped");
 }
 
-async fn flipped_byte_anywhere_is_found_when_the_index_is_rebuilt(backend: BackendChoice) {
+async fn flipped_byte_anywhere_is_found_when_the_index_is_rebuilt(io: Io) {
     // Without an index the whole active segment is rescanned and validated.
-    let (_dir, end) = recover_after_flip(backend, 7, true).await;
+    let (_dir, end) = recover_after_flip(io, 7, true).await;
     assert_eq!(end, 28, "batches from the corrupt one on are dropped");
 }
 
-async fn missing_or_garbled_indexes_are_rebuilt(backend: BackendChoice) {
+async fn missing_or_garbled_indexes_are_rebuilt(io: Io) {
     let dir = tempfile::tempdir().unwrap();
     let config = LogConfig {
         index_interval_bytes: 512,
@@ -249,7 +218,7 @@ async fn missing_or_garbled_indexes_are_rebuilt(backend: BackendChoice) {
     };
     let before: Vec<_>;
     {
-        let log = open(dir.path(), backend, config.clone(), Arc::new(SystemClock)).await;
+        let log = open(dir.path(), io, config.clone(), Arc::new(SystemClock)).await;
         fill(&log, 0, 40).await;
         before = first_offsets_read_from_each(&log).await;
     }
@@ -265,7 +234,7 @@ async fn missing_or_garbled_indexes_are_rebuilt(backend: BackendChoice) {
         damaged += 1;
     }
     assert!(damaged > 4);
-    let log = open(dir.path(), backend, config, Arc::new(SystemClock)).await;
+    let log = open(dir.path(), io, config, Arc::new(SystemClock)).await;
     assert_eq!(first_offsets_read_from_each(&log).await, before);
     assert_contents(&log, 0, 40).await;
     let index = std::fs::metadata(dir.path().join("00000000000000000000.index"))
@@ -288,7 +257,7 @@ async fn first_offsets_read_from_each(log: &petrel_storage::PartitionLog) -> Vec
     firsts
 }
 
-async fn retention_by_size_and_time_deletes_old_segments(backend: BackendChoice) {
+async fn retention_by_size_and_time_deletes_old_segments(io: Io) {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0);
     let config = LogConfig {
@@ -296,7 +265,7 @@ async fn retention_by_size_and_time_deletes_old_segments(backend: BackendChoice)
         retention_ms: -1,
         ..small_segments()
     };
-    let log = open(dir.path(), backend, config.clone(), Arc::new(clock.clone())).await;
+    let log = open(dir.path(), io, config.clone(), Arc::new(clock.clone())).await;
     fill(&log, 0, 100).await;
     let before = log.size_bytes().await;
     let outcome = log.apply_retention().await.unwrap();
@@ -327,9 +296,9 @@ async fn retention_by_size_and_time_deletes_old_segments(backend: BackendChoice)
     assert_eq!(log.log_end_offset(), 400);
 }
 
-async fn advancing_log_start_and_truncating(backend: BackendChoice) {
+async fn advancing_log_start_and_truncating(io: Io) {
     let dir = tempfile::tempdir().unwrap();
-    let log = open(dir.path(), backend, small_segments(), Arc::new(SystemClock)).await;
+    let log = open(dir.path(), io, small_segments(), Arc::new(SystemClock)).await;
     fill(&log, 0, 50).await;
     assert_eq!(log.advance_log_start_offset(101).await.unwrap(), 101);
     assert!(matches!(
@@ -342,7 +311,7 @@ async fn advancing_log_start_and_truncating(backend: BackendChoice) {
     assert_eq!(log.log_end_offset(), 148);
     assert_eq!(fill(&log, 37, 1).await, vec![148]);
     drop(log);
-    let log = open(dir.path(), backend, small_segments(), Arc::new(SystemClock)).await;
+    let log = open(dir.path(), io, small_segments(), Arc::new(SystemClock)).await;
     assert_eq!(
         log.log_start_offset().await,
         101,
@@ -351,14 +320,14 @@ async fn advancing_log_start_and_truncating(backend: BackendChoice) {
     assert_eq!(log.log_end_offset(), 152);
 }
 
-async fn log_append_time_is_stamped(backend: BackendChoice) {
+async fn log_append_time_is_stamped(io: Io) {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0 + 5_000);
     let config = LogConfig {
         timestamp_type: TimestampType::LogAppendTime,
         ..LogConfig::default()
     };
-    let log = open(dir.path(), backend, config, Arc::new(clock)).await;
+    let log = open(dir.path(), io, config, Arc::new(clock)).await;
     let info = log
         .append(batch(0, 3, 100, T0), 0, Durability::PageCache)
         .await
@@ -381,9 +350,9 @@ async fn log_append_time_is_stamped(backend: BackendChoice) {
         .all(|r| r.timestamp_type == kafka_protocol::records::TimestampType::LogAppend));
 }
 
-async fn offset_for_timestamp_finds_the_first_record_at_or_after(backend: BackendChoice) {
+async fn offset_for_timestamp_finds_the_first_record_at_or_after(io: Io) {
     let dir = tempfile::tempdir().unwrap();
-    let log = open(dir.path(), backend, small_segments(), Arc::new(SystemClock)).await;
+    let log = open(dir.path(), io, small_segments(), Arc::new(SystemClock)).await;
     fill(&log, 0, 60).await; // batch seq has timestamps T0 + 10*seq + 0..3
     let found = log
         .offset_for_timestamp(T0 + 10 * 33 + 2)
@@ -412,16 +381,10 @@ async fn offset_for_timestamp_finds_the_first_record_at_or_after(backend: Backen
         .is_none());
 }
 
-async fn leader_epochs_are_checkpointed(backend: BackendChoice) {
+async fn leader_epochs_are_checkpointed(io: Io) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let log = open(
-            dir.path(),
-            backend,
-            LogConfig::default(),
-            Arc::new(SystemClock),
-        )
-        .await;
+        let log = open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await;
         log.append(batch(0, 2, 10, T0), 0, Durability::PageCache)
             .await
             .unwrap();
@@ -437,13 +400,7 @@ async fn leader_epochs_are_checkpointed(backend: BackendChoice) {
     }
     let text = std::fs::read_to_string(dir.path().join("leader-epoch-checkpoint")).unwrap();
     assert_eq!(text, "0\n3\n0 0\n3 2\n7 6\n");
-    let log = open(
-        dir.path(),
-        backend,
-        LogConfig::default(),
-        Arc::new(SystemClock),
-    )
-    .await;
+    let log = open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await;
     log.truncate_to(4).await.unwrap();
     assert_eq!(
         log.leader_epochs().await,
@@ -460,9 +417,9 @@ async fn leader_epochs_are_checkpointed(backend: BackendChoice) {
     );
 }
 
-async fn concurrent_fsync_appends_share_fdatasyncs(backend: BackendChoice) {
+async fn concurrent_fsync_appends_share_fdatasyncs(io: Io) {
     let dir = tempfile::tempdir().unwrap();
-    let disk = petrel_storage::io::Disk::start(backend, 256).unwrap();
+    let disk = common::disk(io);
     let log = Arc::new(
         petrel_storage::PartitionLog::open(
             dir.path(),
@@ -488,7 +445,7 @@ async fn concurrent_fsync_appends_share_fdatasyncs(backend: BackendChoice) {
         task.await.unwrap();
     }
     let fsyncs = disk.stats().fdatasync_calls - before;
-    println!("{backend:?}: 64 concurrent Fsync appends used {fsyncs} fdatasync calls");
+    println!("{io:?}: 64 concurrent Fsync appends used {fsyncs} fdatasync calls");
     assert!(
         (1..64).contains(&fsyncs),
         "{fsyncs} fdatasyncs for 64 appends"
@@ -496,11 +453,11 @@ async fn concurrent_fsync_appends_share_fdatasyncs(backend: BackendChoice) {
     assert_eq!(log.log_end_offset(), 256);
 }
 
-async fn regions_stay_readable_after_their_segment_is_deleted(backend: BackendChoice) {
+async fn regions_stay_readable_after_their_segment_is_deleted(io: Io) {
     let dir = tempfile::tempdir().unwrap();
     let log = open(
         dir.path(),
-        backend,
+        io,
         LogConfig {
             retention_bytes: 0,
             ..small_segments()
@@ -519,7 +476,70 @@ async fn regions_stay_readable_after_their_segment_is_deleted(backend: BackendCh
     assert_eq!(decode(&Bytes::from(buf))[0].0, 0);
 }
 
+async fn close_leaves_complete_indexes_and_nothing_to_rescan(io: Io) {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await;
+        fill(&log, 0, 20).await;
+        log.close().await.unwrap();
+    }
+    let time_index = std::fs::read(dir.path().join("00000000000000000000.timeindex")).unwrap();
+    assert!(
+        time_index.len() >= 12,
+        "the active segment's final time-index entry is written"
+    );
+    let last = &time_index[time_index.len() - 12..];
+    assert_eq!(
+        i64::from_be_bytes(last[..8].try_into().unwrap()),
+        T0 + 19 * 10 + 3,
+        "largest timestamp"
+    );
+    let log = open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await;
+    assert_contents(&log, 0, 20).await;
+}
+
+/// Regression: the log end offset was published after the lock was released, so a slower
+/// appender could publish an older end over a newer one (seen as 252 after 256).
+async fn log_end_offset_never_goes_backwards_under_concurrent_appends(io: Io) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(open(dir.path(), io, LogConfig::default(), Arc::new(SystemClock)).await);
+    let mut watch = log.subscribe_end_offset();
+    let watcher = tokio::spawn(async move {
+        let mut last = *watch.borrow_and_update();
+        while watch.changed().await.is_ok() {
+            let now = *watch.borrow_and_update();
+            assert!(now >= last, "log end went back from {last} to {now}");
+            last = now;
+            if now == 4 * 200 {
+                break;
+            }
+        }
+    });
+    let appenders: Vec<_> = (0..8u64)
+        .map(|a| {
+            let log = log.clone();
+            tokio::spawn(async move {
+                for seq in 0..25 {
+                    log.append(batch(a * 100 + seq, 4, 100, T0), 0, Durability::Fsync)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for appender in appenders {
+        appender.await.unwrap();
+    }
+    tokio::time::timeout(std::time::Duration::from_secs(10), watcher)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(log.log_end_offset(), 800);
+}
+
 for_each_backend!(
+    log_end_offset_never_goes_backwards_under_concurrent_appends,
+    close_leaves_complete_indexes_and_nothing_to_rescan,
     append_assigns_offsets_and_reads_back,
     reads_respect_max_bytes_visibility_and_min_one_batch,
     data_and_offsets_survive_a_restart,

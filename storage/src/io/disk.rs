@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 
 use super::file::LogFile;
 use super::group::Step;
+use super::inline::InlineWrites;
 use super::op::{backend_gone, FsyncOp, Op, ReadOp, SyncDone, SyncTicket, WriteOp};
 use super::portable::{Portable, PortableSlot};
 use super::stats::{Counters, DiskStats};
@@ -32,6 +33,7 @@ pub struct Disk {
 
 struct DiskInner {
     backend: Backend,
+    inline_writes: InlineWrites,
     counters: Counters,
     queue_depth_max: usize,
 }
@@ -92,6 +94,7 @@ impl Disk {
         };
         let disk = Disk {
             inner: Arc::new(DiskInner {
+                inline_writes: InlineWrites::new(),
                 backend,
                 counters: Counters::default(),
                 queue_depth_max,
@@ -120,6 +123,12 @@ impl Disk {
         self.inner.counters.snapshot()
     }
 
+    /// Enables or disables inline page-cache writes (on by default; see the `inline`
+    /// module). With them off, every write goes through the backend.
+    pub fn set_inline_writes(&self, enabled: bool) {
+        self.inner.inline_writes.set_enabled(enabled);
+    }
+
     /// Writes all of `data` at `position` (short writes are continued). Once this
     /// returns, a later [`sync_data`](Self::sync_data) of `file` covers it.
     pub async fn write_at(&self, file: &LogFile, position: u64, data: Bytes) -> io::Result<()> {
@@ -127,9 +136,12 @@ impl Disk {
             return Ok(());
         }
         end_position(position, data.len())?;
+        self.inner.counters.write_issued(data.len());
+        if let Some(result) = self.inner.inline_writes.try_write(file, position, &data) {
+            return result;
+        }
         let slot = self.slot().await?;
         let (reply, answer) = oneshot::channel();
-        self.inner.counters.write_issued(data.len());
         slot.submit(Op::Write(WriteOp {
             file: file.clone(),
             position,

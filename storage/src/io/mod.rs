@@ -24,6 +24,7 @@
 mod disk;
 mod file;
 mod group;
+mod inline;
 mod op;
 mod portable;
 mod stats;

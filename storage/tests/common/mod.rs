@@ -70,20 +70,29 @@ pub fn decode(bytes: &Bytes) -> Vec<(i64, Bytes, Bytes)> {
         .collect()
 }
 
-pub async fn open(
-    dir: &Path,
-    backend: BackendChoice,
-    config: LogConfig,
-    clock: Arc<dyn Clock>,
-) -> PartitionLog {
-    let disk = Disk::start(backend, 256).expect("disk starts");
-    PartitionLog::open(dir, disk, config, clock)
+/// How a test's disk does I/O: which backend, and whether inline page-cache writes are on (off means every write goes through the backend).
+#[derive(Debug, Clone, Copy)]
+pub struct Io {
+    pub backend: BackendChoice,
+    pub inline_writes: bool,
+}
+
+pub fn disk(io: Io) -> Disk {
+    let disk = Disk::start(io.backend, 256).expect("disk starts");
+    disk.set_inline_writes(io.inline_writes);
+    disk
+}
+
+pub async fn open(dir: &Path, io: Io, config: LogConfig, clock: Arc<dyn Clock>) -> PartitionLog {
+    PartitionLog::open(dir, disk(io), config, clock)
         .await
         .expect("log opens")
 }
 
-/// Runs the listed async test functions once per I/O backend, as `portable::name` and
-/// `io_uring::name`. Each function takes the `BackendChoice` to use.
+/// Runs the listed async test functions once per I/O set-up: `portable::name` and
+/// `io_uring::name` send every write through that backend; `io_uring_inline::name` is the
+/// production set-up (io_uring plus the inline page-cache writes). Each function
+/// takes the [`Io`] to use.
 #[macro_export]
 macro_rules! for_each_backend {
     ($($name:ident),* $(,)?) => {
@@ -91,7 +100,7 @@ macro_rules! for_each_backend {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(petrel_storage::io::BackendChoice::Portable).await
+                    super::$name($crate::common::Io { backend: petrel_storage::io::BackendChoice::Portable, inline_writes: false }).await
                 }
             )*
         }
@@ -99,7 +108,15 @@ macro_rules! for_each_backend {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(petrel_storage::io::BackendChoice::IoUring).await
+                    super::$name($crate::common::Io { backend: petrel_storage::io::BackendChoice::IoUring, inline_writes: false }).await
+                }
+            )*
+        }
+        mod io_uring_inline {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Io { backend: petrel_storage::io::BackendChoice::IoUring, inline_writes: true }).await
                 }
             )*
         }
