@@ -23,6 +23,30 @@ pub enum LogFormat {
     Json,
 }
 
+/// Which storage I/O backend to use (`--storage-io-backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageIoBackend {
+    /// io_uring when the kernel allows it, else portable.
+    Auto,
+    /// io_uring or fail to start.
+    #[value(name = "io_uring")]
+    #[serde(rename = "io_uring")]
+    IoUring,
+    /// pwrite/fdatasync on blocking threads.
+    Portable,
+}
+
+impl From<StorageIoBackend> for petrel_storage::io::BackendChoice {
+    fn from(choice: StorageIoBackend) -> Self {
+        match choice {
+            StorageIoBackend::Auto => petrel_storage::io::BackendChoice::Auto,
+            StorageIoBackend::IoUring => petrel_storage::io::BackendChoice::IoUring,
+            StorageIoBackend::Portable => petrel_storage::io::BackendChoice::Portable,
+        }
+    }
+}
+
 /// The effective configuration of a node.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -49,6 +73,8 @@ pub struct Config {
     pub inflight_requests_max: usize,
     /// How long shutdown waits for in-flight requests before closing connections.
     pub shutdown_grace_ms: u64,
+    /// Storage I/O backend for the data directory.
+    pub storage_io_backend: StorageIoBackend,
 }
 
 impl Default for Config {
@@ -65,6 +91,7 @@ impl Default for Config {
             connections_max: 10_000,
             inflight_requests_max: 100,
             shutdown_grace_ms: 5_000,
+            storage_io_backend: StorageIoBackend::Auto,
         }
     }
 }
@@ -109,6 +136,9 @@ pub struct Overrides {
     /// Grace period for in-flight requests at shutdown, in ms [default: 5000]
     #[arg(long, value_name = "MS")]
     pub shutdown_grace_ms: Option<u64>,
+    /// Storage I/O backend; auto probes io_uring and falls back to portable [default: auto]
+    #[arg(long, value_enum)]
+    pub storage_io_backend: Option<StorageIoBackend>,
 }
 
 /// `petrel`: a Kafka-protocol-compatible broker.
@@ -161,6 +191,7 @@ impl Overrides {
             connections_max,
             inflight_requests_max,
             shutdown_grace_ms,
+            storage_io_backend,
         } = self;
         set(&mut config.node_id, node_id);
         set(&mut config.data_dir, data_dir);
@@ -175,6 +206,7 @@ impl Overrides {
         set(&mut config.connections_max, connections_max);
         set(&mut config.inflight_requests_max, inflight_requests_max);
         set(&mut config.shutdown_grace_ms, shutdown_grace_ms);
+        set(&mut config.storage_io_backend, storage_io_backend);
     }
 }
 
@@ -323,6 +355,7 @@ mod tests {
             "--frame-bytes-max",
             "--connections-max",
             "--inflight-requests-max",
+            "--storage-io-backend",
         ] {
             assert!(help.contains(flag), "--help lacks {flag}");
         }

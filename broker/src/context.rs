@@ -18,4 +18,6 @@ pub struct BrokerContext {
     /// Where clients should connect (from `advertised_listen`, else the bound address).
     pub advertised: Endpoint,
     pub config: Config,
+    /// The storage I/O backend of the data directory (partitions use it once topics exist).
+    pub disk: petrel_storage::io::Disk,
 }

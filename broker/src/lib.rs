@@ -27,6 +27,9 @@ use tracing::info;
 use crate::config::Config;
 use crate::context::{BrokerContext, Endpoint};
 
+/// Operations queued to the storage I/O backend at most (its bounded channel).
+const STORAGE_QUEUE_DEPTH_MAX: usize = 1024;
+
 /// A started node: where it listens, and how to stop it.
 #[derive(Debug)]
 pub struct RunningBroker {
@@ -50,6 +53,15 @@ impl RunningBroker {
 /// Formats or loads the data directory, binds the listener and starts serving.
 pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
     let identity = node::load_or_format(&config.data_dir, config.node_id)?;
+    let disk =
+        petrel_storage::io::Disk::start(config.storage_io_backend.into(), STORAGE_QUEUE_DEPTH_MAX)
+            .with_context(|| {
+                format!(
+                    "cannot start the {:?} storage I/O backend",
+                    config.storage_io_backend
+                )
+            })?;
+    metrics::record_storage_backend(disk.backend());
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -72,6 +84,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         cluster_id: identity.cluster_id,
         advertised,
         config,
+        disk,
     });
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(server::serve(listener, context.clone(), shutdown.clone()));

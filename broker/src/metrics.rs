@@ -18,6 +18,7 @@ pub const CONNECTIONS_ACCEPTED_TOTAL: &str = "petrel_connections_accepted_total"
 pub const CONNECTIONS_REFUSED_TOTAL: &str = "petrel_connections_refused_total";
 pub const CONNECTIONS_CLOSED_FOR_BAD_INPUT_TOTAL: &str =
     "petrel_connections_closed_for_bad_input_total";
+pub const STORAGE_IO_BACKEND: &str = "petrel_storage_io_backend";
 
 /// Latency buckets from 50 µs to 10 s.
 const LATENCY_BUCKETS_SECONDS: &[f64] = &[
@@ -70,6 +71,15 @@ fn describe() {
         CONNECTIONS_CLOSED_FOR_BAD_INPUT_TOTAL,
         "Connections closed because of bad input, by reason"
     );
+}
+
+/// Exposes which storage I/O backend runs: a gauge set to 1 with the backend as label.
+pub fn record_storage_backend(kind: petrel_storage::io::BackendKind) {
+    metrics::describe_gauge!(
+        STORAGE_IO_BACKEND,
+        "Storage I/O backend in use (1 for the running one)"
+    );
+    metrics::gauge!(STORAGE_IO_BACKEND, "backend" => kind.to_string()).set(1.0);
 }
 
 /// A Kafka error code as a stable label: `NONE` or the error's name.
