@@ -268,6 +268,7 @@ fn metrics_endpoint_serves_request_counters() {
         "petrel_bytes_received_total",
         "petrel_bytes_sent_total",
         "petrel_connections_open",
+        "petrel_storage_io_backend{backend=",
     ] {
         assert!(body.contains(needle), "metrics lack {needle}:\n{body}");
     }
@@ -343,6 +344,22 @@ fn bad_configuration_exits_with_status_2_and_a_message() {
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("PETREL_"),
         "{output:?}"
+    );
+}
+
+#[test]
+fn storage_io_backend_switch_forces_the_portable_backend() {
+    let petrel = Petrel::start(&["--storage-io-backend", "portable"]);
+    assert_eq!(metadata_roundtrip(&petrel.listen, 1), 1);
+    let body = http_get(&petrel.metrics, "/metrics");
+    assert!(
+        body.contains("petrel_storage_io_backend{backend=\"portable\"} 1"),
+        "{body}"
+    );
+    assert!(
+        petrel.log().contains("portable"),
+        "the chosen backend is logged:\n{}",
+        petrel.log()
     );
 }
 
