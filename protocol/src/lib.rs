@@ -23,6 +23,7 @@
 
 pub mod api;
 pub mod error;
+pub mod fetch_encoder;
 pub mod frame;
 pub mod header;
 pub mod messages;
