@@ -274,6 +274,40 @@ pub fn tagged_fields_with<'a>(
     Ok((input, unknown))
 }
 
+/// `parser` where the version has the field, else `default` without consuming input.
+pub fn when<'a, T>(
+    present: bool,
+    default: T,
+    input: &'a [u8],
+    parser: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
+) -> PResult<'a, T> {
+    if present {
+        parser(input)
+    } else {
+        Ok((input, default))
+    }
+}
+
+/// A struct's TAG_BUFFER in flexible versions; nothing (no unknown fields) before.
+pub fn tag_buffer(input: &[u8], flexible: bool) -> PResult<'_, BTreeMap<i32, Bytes>> {
+    if flexible {
+        tagged_fields(input)
+    } else {
+        Ok((input, BTreeMap::new()))
+    }
+}
+
+/// Runs `parser` over the bytes of one known tagged field (bytes it leaves over are
+/// ignored, as Kafka does), for use inside [`tagged_fields_with`].
+pub fn tagged_value<'a, T>(
+    data: &'a [u8],
+    parser: impl FnOnce(&'a [u8]) -> PResult<'a, T>,
+) -> Result<T, WireError> {
+    parser(data)
+        .map(|(_, value)| value)
+        .map_err(crate::error::flatten)
+}
+
 /// Tagged fields of a struct that declares none: all are kept as unknown.
 pub fn tagged_fields(input: &[u8]) -> PResult<'_, BTreeMap<i32, Bytes>> {
     tagged_fields_with(input, |_, _| Ok(false))

@@ -6,8 +6,21 @@
 //! [`crate::request::Request`], add its range to [`crate::api::SUPPORTED_APIS`], and add it
 //! to the differential tests.
 
+pub mod alter_configs;
 pub mod api_versions;
+pub mod create_partitions;
+pub mod create_topics;
+pub mod delete_records;
+pub mod delete_topics;
+pub mod describe_cluster;
+pub mod describe_configs;
+pub mod describe_log_dirs;
+pub mod fetch;
+pub mod incremental_alter_configs;
+pub mod init_producer_id;
+pub mod list_offsets;
 pub mod metadata;
+pub mod produce;
 
 use crate::primitives::PResult;
 

@@ -1,0 +1,103 @@
+//! AlterConfigsRequest (key 33), versions 0-2. Flexible from v2. No tagged fields are
+//! declared by the schema.
+//!
+//! ```text
+//! resources [AlterConfigsResource]
+//!   resource_type INT8
+//!   resource_name STRING
+//!   configs [AlterableConfig]
+//!     name STRING
+//!     value STRING                     nullable in all versions
+//!     TAG_BUFFER                       v2+
+//!   TAG_BUFFER                         v2+
+//! validate_only BOOLEAN
+//! TAG_BUFFER                           v2+
+//! ```
+
+use kafka_protocol::messages::alter_configs_request::{
+    AlterConfigsRequest, AlterConfigsResource, AlterableConfig,
+};
+
+use super::DecodeBody;
+use crate::primitives::{array, boolean, int8, nullable_string, string, tagged_fields, PResult};
+
+const FLEXIBLE_FROM: i16 = 2;
+
+/// Smallest encoding of one config entry, used to bound the config count.
+fn min_config_bytes(version: i16) -> usize {
+    if version >= FLEXIBLE_FROM {
+        // varint name length + varint value length + empty tag buffer
+        1 + 1 + 1
+    } else {
+        // INT16 name length + INT16 value length
+        2 + 2
+    }
+}
+
+/// Smallest encoding of one resource entry, used to bound the resource count.
+fn min_resource_bytes(version: i16) -> usize {
+    if version >= FLEXIBLE_FROM {
+        // INT8 type + varint name length + varint config count + empty tag buffer
+        1 + 1 + 1 + 1
+    } else {
+        // INT8 type + INT16 name length + INT32 config count
+        1 + 2 + 4
+    }
+}
+
+impl DecodeBody for AlterableConfig {
+    fn decode_body(input: &[u8], version: i16) -> PResult<'_, Self> {
+        let flexible = version >= FLEXIBLE_FROM;
+        let mut config = AlterableConfig::default();
+        let (input, name) = string(flexible)(input)?;
+        let (mut input, value) = nullable_string(flexible)(input)?;
+        config.name = name;
+        config.value = value;
+        if flexible {
+            let (rest, unknown) = tagged_fields(input)?;
+            config.unknown_tagged_fields = unknown;
+            input = rest;
+        }
+        Ok((input, config))
+    }
+}
+
+impl DecodeBody for AlterConfigsResource {
+    fn decode_body(input: &[u8], version: i16) -> PResult<'_, Self> {
+        let flexible = version >= FLEXIBLE_FROM;
+        let mut resource = AlterConfigsResource::default();
+        let (input, resource_type) = int8(input)?;
+        let (input, resource_name) = string(flexible)(input)?;
+        let (mut input, configs) = array(flexible, min_config_bytes(version), |i| {
+            AlterableConfig::decode_body(i, version)
+        })(input)?;
+        resource.resource_type = resource_type;
+        resource.resource_name = resource_name;
+        resource.configs = configs;
+        if flexible {
+            let (rest, unknown) = tagged_fields(input)?;
+            resource.unknown_tagged_fields = unknown;
+            input = rest;
+        }
+        Ok((input, resource))
+    }
+}
+
+impl DecodeBody for AlterConfigsRequest {
+    fn decode_body(input: &[u8], version: i16) -> PResult<'_, Self> {
+        let flexible = version >= FLEXIBLE_FROM;
+        let mut request = AlterConfigsRequest::default();
+        let (input, resources) = array(flexible, min_resource_bytes(version), |i| {
+            AlterConfigsResource::decode_body(i, version)
+        })(input)?;
+        let (mut input, validate_only) = boolean(input)?;
+        request.resources = resources;
+        request.validate_only = validate_only;
+        if flexible {
+            let (rest, unknown) = tagged_fields(input)?;
+            request.unknown_tagged_fields = unknown;
+            input = rest;
+        }
+        Ok((input, request))
+    }
+}
