@@ -14,6 +14,7 @@ pub mod logging;
 pub mod metrics;
 pub mod node;
 pub mod server;
+pub mod topics;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
