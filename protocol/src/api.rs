@@ -11,8 +11,12 @@ use kafka_protocol::messages::ApiKey;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiSupport {
     pub key: ApiKey,
+    /// Lowest version served (requests below it are refused like any unsupported version).
     pub min_version: i16,
     pub max_version: i16,
+    /// Lowest version listed in ApiVersions; below `min_version` only where a client needs
+    /// it listed (see [`SUPPORTED_APIS`]).
+    pub advertised_min_version: i16,
 }
 
 impl ApiSupport {
@@ -21,18 +25,39 @@ impl ApiSupport {
     }
 }
 
+const fn api(key: ApiKey, min_version: i16, max_version: i16) -> ApiSupport {
+    ApiSupport {
+        key,
+        min_version,
+        max_version,
+        advertised_min_version: min_version,
+    }
+}
+
 /// Every (API, version range) Petrel serves. Keep sorted by API key.
+///
+/// Produce is listed from v0 but served from v3, as Apache Kafka 4.x does (KAFKA-18659):
+/// librdkafka derives its "message format v1/v2" features from Produce v2/v3 being listed
+/// from v0 and, without them, refuses to produce at all (seen with librdkafka 2.0.2).
 pub const SUPPORTED_APIS: &[ApiSupport] = &[
     ApiSupport {
-        key: ApiKey::Metadata,
-        min_version: 0,
-        max_version: 13,
+        advertised_min_version: 0,
+        ..api(ApiKey::Produce, 3, 13)
     },
-    ApiSupport {
-        key: ApiKey::ApiVersions,
-        min_version: 0,
-        max_version: 4,
-    },
+    api(ApiKey::Fetch, 4, 18),
+    api(ApiKey::ListOffsets, 1, 10),
+    api(ApiKey::Metadata, 0, 13),
+    api(ApiKey::ApiVersions, 0, 4),
+    api(ApiKey::CreateTopics, 2, 7),
+    api(ApiKey::DeleteTopics, 1, 6),
+    api(ApiKey::DeleteRecords, 0, 2),
+    api(ApiKey::InitProducerId, 0, 5),
+    api(ApiKey::DescribeConfigs, 1, 4),
+    api(ApiKey::AlterConfigs, 0, 2),
+    api(ApiKey::DescribeLogDirs, 1, 4),
+    api(ApiKey::CreatePartitions, 0, 3),
+    api(ApiKey::IncrementalAlterConfigs, 0, 1),
+    api(ApiKey::DescribeCluster, 0, 2),
 ];
 
 /// The supported range of an API, if it is supported at all.
@@ -44,20 +69,28 @@ pub fn support_for(key: ApiKey) -> Option<&'static ApiSupport> {
 pub fn api_versions_support() -> ApiSupport {
     support_for(ApiKey::ApiVersions)
         .copied()
-        .unwrap_or(ApiSupport {
-            key: ApiKey::ApiVersions,
-            min_version: 0,
-            max_version: 0,
-        })
+        .unwrap_or(api(ApiKey::ApiVersions, 0, 0))
 }
 
 /// A Markdown table of [`SUPPORTED_APIS`], for the README (a test checks they agree).
 pub fn markdown_table() -> String {
     let mut out = String::from("| API | Key | Versions |\n|---|---|---|\n");
     for api in SUPPORTED_APIS {
+        let versions = if api.advertised_min_version < api.min_version {
+            format!(
+                "{}-{} (listed from {}; {}-{} refused, as in Kafka 4.x)",
+                api.min_version,
+                api.max_version,
+                api.advertised_min_version,
+                api.advertised_min_version,
+                api.min_version - 1
+            )
+        } else {
+            format!("{}-{}", api.min_version, api.max_version)
+        };
         out.push_str(&format!(
-            "| {:?} | {} | {}-{} |\n",
-            api.key, api.key as i16, api.min_version, api.max_version
+            "| {:?} | {} | {versions} |\n",
+            api.key, api.key as i16
         ));
     }
     out

@@ -46,11 +46,7 @@ fn reencode(request: &DecodedRequest) -> BytesMut {
         .header
         .encode(&mut buf, request.api_key.request_header_version(version))
         .unwrap();
-    match &request.body {
-        Request::ApiVersions(body) => body.encode(&mut buf, version),
-        Request::Metadata(body) => body.encode(&mut buf, version),
-    }
-    .unwrap();
+    request.body.encode_body(&mut buf, version).unwrap();
     let len = (buf.len() - 4) as i32;
     buf[..4].copy_from_slice(&len.to_be_bytes());
     buf

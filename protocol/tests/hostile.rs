@@ -175,12 +175,26 @@ fn unknown_api_key_is_refused() {
 
 #[test]
 fn known_but_unserved_api_key_is_refused() {
-    // Produce (0) exists in Kafka but is not served yet.
-    let frame = header(0, 9, 5);
+    // JoinGroup (11) exists in Kafka but is not served yet.
+    let frame = header(11, 5, 5);
     assert!(matches!(
         decode_request(&frame),
         Err(RequestRejection::UnsupportedApi(_))
     ));
+}
+
+#[test]
+fn produce_v0_to_v2_are_listed_but_refused_kafka_18659() {
+    for version in 0..=2 {
+        let frame = header(0, version, 5);
+        assert!(
+            matches!(
+                decode_request(&frame),
+                Err(RequestRejection::UnsupportedVersion(_))
+            ),
+            "Produce v{version}"
+        );
+    }
 }
 
 #[test]

@@ -141,6 +141,56 @@ impl PartitionLog {
         }
     }
 
+    /// Waits until everything appended so far is durable: a group-committed fdatasync of
+    /// the active segment (closed segments were synced when they rolled). Used to make a
+    /// `PageCache` append durable after locks held around it are released.
+    pub async fn sync(&self) -> Result<()> {
+        let file = {
+            let state = self.state.lock().await;
+            match state.active() {
+                Some(active) => active.log_file().clone(),
+                None => return Ok(()),
+            }
+        };
+        self.disk
+            .sync_data(&file)
+            .await
+            .map_err(|e| crate::error::StorageError::io(file.path(), e))
+    }
+
+    /// The largest batch timestamp in the log and the last offset of that batch
+    /// (ListOffsets' MAX_TIMESTAMP), or None for an empty log.
+    pub async fn max_timestamp(&self) -> Option<(i64, i64)> {
+        let state = self.state.lock().await;
+        state
+            .segments
+            .values()
+            .filter(|s| !s.is_empty() && s.max_timestamp_ms() >= 0)
+            .max_by_key(|s| s.max_timestamp_ms())
+            .map(|s| (s.offset_of_max_timestamp, s.max_timestamp_ms()))
+    }
+
+    /// Visits the header of every batch in the active segment, oldest first (start-up
+    /// rebuild of state derived from recent batches, such as producer sequences).
+    pub async fn visit_active_segment_headers(
+        &self,
+        mut visit: impl FnMut(&petrel_protocol::records::BatchHeader),
+    ) -> Result<()> {
+        let (file, size) = {
+            let state = self.state.lock().await;
+            match state.active() {
+                Some(active) => (active.log_file().clone(), active.size_bytes()),
+                None => return Ok(()),
+            }
+        };
+        crate::scan::scan(&self.disk, &file, 0, size, false, |batch| {
+            visit(&batch.header);
+            std::ops::ControlFlow::Continue(())
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Publishes a new log end offset; callers hold the state lock, so publications happen
     /// in the order the log changed.
     fn publish_end_offset(&self, end_offset: i64) {
