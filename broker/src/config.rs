@@ -75,6 +75,12 @@ pub struct Config {
     pub shutdown_grace_ms: u64,
     /// Storage I/O backend for the data directory.
     pub storage_io_backend: StorageIoBackend,
+    /// Create a topic when a client asks for an unknown one (`auto.create.topics.enable`).
+    pub auto_create_topics_enable: bool,
+    /// Partitions of an auto-created topic (`num.partitions`).
+    pub num_partitions: i32,
+    /// How often retention deletes old segments (`log.retention.check.interval.ms`).
+    pub retention_check_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -92,6 +98,9 @@ impl Default for Config {
             inflight_requests_max: 100,
             shutdown_grace_ms: 5_000,
             storage_io_backend: StorageIoBackend::Auto,
+            auto_create_topics_enable: true,
+            num_partitions: 1,
+            retention_check_interval_ms: 300_000,
         }
     }
 }
@@ -139,6 +148,15 @@ pub struct Overrides {
     /// Storage I/O backend; auto probes io_uring and falls back to portable [default: auto]
     #[arg(long, value_enum)]
     pub storage_io_backend: Option<StorageIoBackend>,
+    /// Create unknown topics on Metadata/Produce, as Kafka's auto.create.topics.enable [default: true]
+    #[arg(long, value_name = "BOOL")]
+    pub auto_create_topics_enable: Option<bool>,
+    /// Partitions of an auto-created topic, as Kafka's num.partitions [default: 1]
+    #[arg(long, value_name = "N")]
+    pub num_partitions: Option<i32>,
+    /// How often retention runs, as Kafka's log.retention.check.interval.ms [default: 300000]
+    #[arg(long, value_name = "MS")]
+    pub retention_check_interval_ms: Option<u64>,
 }
 
 /// `petrel`: a Kafka-protocol-compatible broker.
@@ -192,6 +210,9 @@ impl Overrides {
             inflight_requests_max,
             shutdown_grace_ms,
             storage_io_backend,
+            auto_create_topics_enable,
+            num_partitions,
+            retention_check_interval_ms,
         } = self;
         set(&mut config.node_id, node_id);
         set(&mut config.data_dir, data_dir);
@@ -207,6 +228,15 @@ impl Overrides {
         set(&mut config.inflight_requests_max, inflight_requests_max);
         set(&mut config.shutdown_grace_ms, shutdown_grace_ms);
         set(&mut config.storage_io_backend, storage_io_backend);
+        set(
+            &mut config.auto_create_topics_enable,
+            auto_create_topics_enable,
+        );
+        set(&mut config.num_partitions, num_partitions);
+        set(
+            &mut config.retention_check_interval_ms,
+            retention_check_interval_ms,
+        );
     }
 }
 
@@ -250,6 +280,12 @@ impl Config {
             bail!(
                 "frame_bytes_max must be at least {}",
                 petrel_protocol::header::FIXED_HEADER_BYTES
+            );
+        }
+        if self.num_partitions < 1 {
+            bail!(
+                "num_partitions must be at least 1, got {}",
+                self.num_partitions
             );
         }
         if self.connections_max == 0 || self.inflight_requests_max == 0 {
@@ -356,6 +392,8 @@ mod tests {
             "--connections-max",
             "--inflight-requests-max",
             "--storage-io-backend",
+            "--auto-create-topics-enable",
+            "--num-partitions",
         ] {
             assert!(help.contains(flag), "--help lacks {flag}");
         }

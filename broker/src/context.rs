@@ -1,5 +1,6 @@
-//! What every handler may read about this node: its identity, the address it advertises
-//! and its limits. Shared by all connections behind an `Arc`; immutable after start-up.
+//! What every handler may use: the node's identity, the address it advertises, its limits,
+//! and its topics and partitions. Shared by all connections behind an `Arc`; the fields
+//! never change after start-up (topics change inside their own service).
 
 use crate::config::Config;
 
@@ -11,13 +12,15 @@ pub struct Endpoint {
 }
 
 /// Read-only node state shared by the server and the handlers.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct BrokerContext {
     pub node_id: i32,
     pub cluster_id: String,
     /// Where clients should connect (from `advertised_listen`, else the bound address).
     pub advertised: Endpoint,
     pub config: Config,
-    /// The storage I/O backend of the data directory (partitions use it once topics exist).
-    pub disk: petrel_storage::io::Disk,
+    /// Topics and the partitions hosted here.
+    pub topics: crate::topics::Topics,
+    /// Producer ids for InitProducerId.
+    pub producer_ids: crate::producers::ProducerIdAllocator,
 }

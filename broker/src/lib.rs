@@ -13,6 +13,9 @@ pub mod handlers;
 pub mod logging;
 pub mod metrics;
 pub mod node;
+pub mod partitions;
+pub mod producers;
+pub mod retention;
 pub mod server;
 pub mod topics;
 
@@ -63,6 +66,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
                 )
             })?;
     metrics::record_storage_backend(disk.backend());
+    let clock: std::sync::Arc<dyn petrel_storage::Clock> =
+        std::sync::Arc::new(petrel_storage::SystemClock);
+    let topics = topics::Topics::open(
+        &config.data_dir,
+        disk,
+        clock,
+        config.auto_create_topics_enable,
+        config.num_partitions,
+    )
+    .await?;
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -84,17 +97,40 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         node_id: identity.node_id,
         cluster_id: identity.cluster_id,
         advertised,
+        producer_ids: producers::ProducerIdAllocator::load(&config.data_dir)?,
         config,
-        disk,
+        topics,
     });
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(server::serve(listener, context.clone(), shutdown.clone()));
+    let retention_interval =
+        std::time::Duration::from_millis(context.config.retention_check_interval_ms.max(1));
+    tokio::spawn(retention::run(
+        context.clone(),
+        retention_interval,
+        shutdown.clone(),
+    ));
+    let serving = server::serve(listener, context.clone(), shutdown.clone());
+    let ctx = context.clone();
+    let task = tokio::spawn(async move {
+        serving.await;
+        close_partitions(&ctx).await;
+    });
     Ok(RunningBroker {
         listen_addr,
         context,
         shutdown,
         task,
     })
+}
+
+/// Writes every partition's final index state (Kafka's clean close), so the next start
+/// has nothing to rescan.
+async fn close_partitions(ctx: &BrokerContext) {
+    for partition in ctx.topics.partitions.all() {
+        if let Err(error) = partition.log.close().await {
+            tracing::warn!(topic = %partition.topic, partition = partition.index, %error, "closing a partition log failed");
+        }
+    }
 }
 
 /// Parses `HOST:PORT` (an IPv6 host in brackets) into an advertised endpoint.

@@ -7,6 +7,9 @@
 //! survive restarts. Topic names follow Kafka's rules.
 
 pub mod config_defs;
+pub mod service;
+
+pub use service::Topics;
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
