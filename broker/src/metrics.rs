@@ -13,6 +13,7 @@ pub const REQUESTS_TOTAL: &str = "petrel_requests_total";
 pub const REQUEST_DURATION_SECONDS: &str = "petrel_request_duration_seconds";
 pub const BYTES_RECEIVED_TOTAL: &str = "petrel_bytes_received_total";
 pub const BYTES_SENT_TOTAL: &str = "petrel_bytes_sent_total";
+pub const BYTES_SENT_ZERO_COPY_TOTAL: &str = "petrel_bytes_sent_zero_copy_total";
 pub const CONNECTIONS_OPEN: &str = "petrel_connections_open";
 pub const CONNECTIONS_ACCEPTED_TOTAL: &str = "petrel_connections_accepted_total";
 pub const CONNECTIONS_REFUSED_TOTAL: &str = "petrel_connections_refused_total";
@@ -60,6 +61,11 @@ fn describe() {
         BYTES_SENT_TOTAL,
         metrics::Unit::Bytes,
         "Response bytes written to clients"
+    );
+    metrics::describe_counter!(
+        BYTES_SENT_ZERO_COPY_TOTAL,
+        metrics::Unit::Bytes,
+        "Record bytes sent from segment files with sendfile (never copied through user space)"
     );
     metrics::describe_gauge!(CONNECTIONS_OPEN, "Client connections currently open");
     metrics::describe_counter!(CONNECTIONS_ACCEPTED_TOTAL, "Client connections accepted");

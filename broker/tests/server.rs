@@ -65,7 +65,7 @@ async fn api_versions_lists_the_supported_table_at_every_version() {
             .collect();
         let table: Vec<(i16, i16, i16)> = SUPPORTED_APIS
             .iter()
-            .map(|a| (a.key as i16, a.min_version, a.max_version))
+            .map(|a| (a.key as i16, a.advertised_min_version, a.max_version))
             .collect();
         assert_eq!(listed, table, "v{version}");
     }
@@ -142,12 +142,10 @@ async fn metadata_reports_this_broker_cluster_and_controller_at_every_version() 
 async fn metadata_for_a_missing_topic_is_unknown_topic_or_partition() {
     let (broker, _dir) = start_broker(|_| {}).await;
     let mut client = RawClient::connect(&broker).await;
-    for version in [1, 9, 12, 13] {
-        let request = MetadataRequest::default()
-            .with_topics(Some(vec![MetadataRequestTopic::default()
-                .with_name(Some(TopicName(StrBytes::from_static_str("orders"))))]))
-            .with_allow_auto_topic_creation(version < 4);
-        let response: MetadataResponse = client.call(ApiKey::Metadata, version, 1, &request).await;
+    for version in [4, 9, 12, 13] {
+        let response: MetadataResponse = client
+            .call(ApiKey::Metadata, version, 1, &metadata_for("orders", false))
+            .await;
         assert_eq!(response.topics.len(), 1);
         assert_eq!(
             response.topics[0].error_code, UNKNOWN_TOPIC_OR_PARTITION,
@@ -158,6 +156,51 @@ async fn metadata_for_a_missing_topic_is_unknown_topic_or_partition() {
             Some("orders")
         );
     }
+    broker.stop().await;
+}
+
+fn metadata_for(topic: &'static str, allow_auto_topic_creation: bool) -> MetadataRequest {
+    MetadataRequest::default()
+        .with_topics(Some(vec![MetadataRequestTopic::default()
+            .with_name(Some(TopicName(StrBytes::from_static_str(topic))))]))
+        .with_allow_auto_topic_creation(allow_auto_topic_creation)
+}
+
+#[tokio::test]
+async fn metadata_auto_creates_topics_when_allowed_and_enabled() {
+    let (broker, _dir) = start_broker(|c| c.num_partitions = 3).await;
+    let mut client = RawClient::connect(&broker).await;
+    // Before v4 the request cannot refuse auto-creation.
+    let response: MetadataResponse = client
+        .call(ApiKey::Metadata, 1, 1, &metadata_for("old-client", true))
+        .await;
+    assert_eq!(
+        (
+            response.topics[0].error_code,
+            response.topics[0].partitions.len()
+        ),
+        (0, 3)
+    );
+    let response: MetadataResponse = client
+        .call(ApiKey::Metadata, 12, 2, &metadata_for("new-client", true))
+        .await;
+    assert_eq!(
+        (
+            response.topics[0].error_code,
+            response.topics[0].partitions.len()
+        ),
+        (0, 3)
+    );
+    broker.stop().await;
+    let (broker, _dir) = start_broker(|c| c.auto_create_topics_enable = false).await;
+    let mut client = RawClient::connect(&broker).await;
+    let response: MetadataResponse = client
+        .call(ApiKey::Metadata, 1, 3, &metadata_for("nope", true))
+        .await;
+    assert_eq!(
+        response.topics[0].error_code, UNKNOWN_TOPIC_OR_PARTITION,
+        "auto.create.topics.enable=false"
+    );
     broker.stop().await;
 }
 
@@ -242,14 +285,12 @@ async fn bad_input_closes_only_the_offending_connection() {
             frame(&[0x27, 0x0f, 0, 0, 0, 0, 0, 1, 0xff, 0xff]),
         ),
         (
-            "known api not served (Produce)",
-            request_frame(
-                ApiKey::Produce,
-                9,
-                1,
-                &kafka_protocol::messages::ProduceRequest::default(),
-            )
-            .to_vec(),
+            "known api not served (JoinGroup)",
+            frame(&[0, 11, 0, 5, 0, 0, 0, 1, 0xff, 0xff]),
+        ),
+        (
+            "Produce v2, listed but refused as in Kafka 4.x",
+            frame(&[0, 0, 0, 2, 0, 0, 0, 1, 0xff, 0xff]),
         ),
         (
             "unsupported Metadata version",

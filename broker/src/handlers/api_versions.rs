@@ -28,7 +28,7 @@ pub fn handle(version: i16, request: &ApiVersionsRequest) -> ApiVersionsResponse
         .map(|api| {
             ApiVersion::default()
                 .with_api_key(api.key as i16)
-                .with_min_version(api.min_version)
+                .with_min_version(api.advertised_min_version)
                 .with_max_version(api.max_version)
         })
         .collect();
@@ -94,7 +94,7 @@ mod tests {
         for (entry, api) in response.api_keys.iter().zip(SUPPORTED_APIS) {
             assert_eq!(
                 (entry.api_key, entry.min_version, entry.max_version),
-                (api.key as i16, api.min_version, api.max_version)
+                (api.key as i16, api.advertised_min_version, api.max_version)
             );
         }
     }

@@ -1,21 +1,26 @@
-//! Metadata (key 3): this broker, the cluster id, the controller, and topics.
+//! Metadata (key 3): this broker, the cluster id, the controller, and topics with their
+//! partitions. On a single node this broker leads every partition (epoch 0) and is its
+//! only replica and ISR member.
 //!
-//! A single node is its own controller. No topics exist until the storage and topic-admin
-//! work lands, so a request for all topics gets an empty list and a request for named
-//! topics gets `UNKNOWN_TOPIC_OR_PARTITION` for each (what Kafka answers for a missing topic
-//! when auto-creation does not apply). Fields are set only in the versions that have them,
-//! because the encoder refuses a field the version lacks.
+//! Unknown topics asked for by name are created when the request allows it
+//! (`allow_auto_topic_creation`, v4+; always before) and `auto.create.topics.enable` is on;
+//! otherwise they get `UNKNOWN_TOPIC_OR_PARTITION`. Topics asked for by id (v12+) that do
+//! not exist get `UNKNOWN_TOPIC_ID`. Fields are set only in the versions that have them.
 
 use kafka_protocol::error::ResponseError;
-use kafka_protocol::messages::metadata_response::{MetadataResponseBroker, MetadataResponseTopic};
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
 use crate::context::BrokerContext;
+use crate::partitions::SINGLE_NODE_LEADER_EPOCH;
+use crate::topics::{TopicError, TopicMeta};
 
 /// ACL operation codes (Kafka's `AclOperation`) a cluster resource supports; with no
 /// authorizer every one of them is allowed, which is what Kafka reports.
-const CLUSTER_OPERATIONS: [u8; 7] = [
+pub const CLUSTER_OPERATIONS: [u8; 7] = [
     5,  // CREATE
     7,  // ALTER
     8,  // DESCRIBE
@@ -25,15 +30,36 @@ const CLUSTER_OPERATIONS: [u8; 7] = [
     12, // IDEMPOTENT_WRITE
 ];
 
+/// The operations a topic resource supports, all allowed without an authorizer.
+const TOPIC_OPERATIONS: [u8; 8] = [
+    3,  // READ
+    4,  // WRITE
+    5,  // CREATE
+    6,  // DELETE
+    7,  // ALTER
+    8,  // DESCRIBE
+    10, // DESCRIBE_CONFIGS
+    11, // ALTER_CONFIGS
+];
+
+pub fn operations_bits(operations: &[u8]) -> i32 {
+    operations.iter().fold(0, |bits, op| bits | (1 << op))
+}
+
 /// Builds the Metadata response for `version`.
-pub fn handle(ctx: &BrokerContext, version: i16, request: &MetadataRequest) -> MetadataResponse {
+pub async fn handle(
+    ctx: &BrokerContext,
+    version: i16,
+    request: &MetadataRequest,
+) -> MetadataResponse {
     let broker = MetadataResponseBroker::default()
         .with_node_id(BrokerId(ctx.node_id))
         .with_host(StrBytes::from_string(ctx.advertised.host.clone()))
         .with_port(ctx.advertised.port);
+    let topics = requested_topics(ctx, version, request).await;
     let mut response = MetadataResponse::default()
         .with_brokers(vec![broker])
-        .with_topics(requested_topics(version, request));
+        .with_topics(topics);
     if version >= 1 {
         response.controller_id = BrokerId(ctx.node_id);
     }
@@ -41,46 +67,120 @@ pub fn handle(ctx: &BrokerContext, version: i16, request: &MetadataRequest) -> M
         response.cluster_id = Some(StrBytes::from_string(ctx.cluster_id.clone()));
     }
     if (8..=10).contains(&version) && request.include_cluster_authorized_operations {
-        response.cluster_authorized_operations = CLUSTER_OPERATIONS
-            .iter()
-            .fold(0, |bits, op| bits | (1 << op));
+        response.cluster_authorized_operations = operations_bits(&CLUSTER_OPERATIONS);
     }
     response
 }
 
-/// One entry per topic the client named; none when it asked for all topics.
-fn requested_topics(version: i16, request: &MetadataRequest) -> Vec<MetadataResponseTopic> {
-    let Some(topics) = &request.topics else {
-        return Vec::new();
+async fn requested_topics(
+    ctx: &BrokerContext,
+    version: i16,
+    request: &MetadataRequest,
+) -> Vec<MetadataResponseTopic> {
+    let include_operations = version >= 8 && request.include_topic_authorized_operations;
+    let listed = |meta: TopicMeta| describe_topic(ctx, version, &meta, include_operations);
+    let topics = match &request.topics {
+        None => return ctx.topics.list().into_iter().map(listed).collect(),
+        // Before v1 an empty list meant "all topics".
+        Some(topics) if topics.is_empty() && version == 0 => {
+            return ctx.topics.list().into_iter().map(listed).collect()
+        }
+        Some(topics) => topics,
     };
     // Before v12 topics are addressed by name only (Kafka refuses ids there).
     let by_id_unsupported = version < 12
         && topics
             .iter()
             .any(|t| t.name.is_none() || !t.topic_id.is_nil());
-    topics
-        .iter()
-        .map(|topic| {
-            let error = if by_id_unsupported {
-                ResponseError::InvalidRequest
-            } else if topic.name.is_none() {
-                ResponseError::UnknownTopicId
-            } else {
-                ResponseError::UnknownTopicOrPartition
-            };
-            let name = match (&topic.name, version >= 12) {
-                (Some(name), _) => Some(name.clone()),
-                (None, true) => None,
-                // Non-nullable in the response before v12.
-                (None, false) => Some(TopicName(StrBytes::default())),
-            };
-            let mut entry = MetadataResponseTopic::default()
-                .with_error_code(error.code())
-                .with_name(name);
-            if version >= 10 {
-                entry.topic_id = topic.topic_id;
+    let may_create = version < 4 || request.allow_auto_topic_creation;
+    let mut out = Vec::with_capacity(topics.len());
+    for topic in topics {
+        let entry = match (&topic.name, by_id_unsupported) {
+            (_, true) => error_topic(
+                version,
+                topic.name.clone(),
+                topic.topic_id,
+                ResponseError::InvalidRequest.code(),
+            ),
+            (None, false) => match ctx.topics.get_by_id(topic.topic_id) {
+                Some(meta) => describe_topic(ctx, version, &meta, include_operations),
+                None => error_topic(
+                    version,
+                    None,
+                    topic.topic_id,
+                    ResponseError::UnknownTopicId.code(),
+                ),
+            },
+            (Some(name), false) => {
+                let found = if may_create {
+                    ctx.topics.get_or_auto_create(name.0.as_str()).await
+                } else {
+                    ctx.topics
+                        .get(name.0.as_str())
+                        .ok_or_else(|| TopicError::Unknown(name.0.to_string()))
+                };
+                match found {
+                    Ok(meta) => describe_topic(ctx, version, &meta, include_operations),
+                    Err(error) => {
+                        error_topic(version, Some(name.clone()), topic.topic_id, error.code())
+                    }
+                }
             }
-            entry
+        };
+        out.push(entry);
+    }
+    out
+}
+
+fn describe_topic(
+    ctx: &BrokerContext,
+    version: i16,
+    meta: &TopicMeta,
+    include_operations: bool,
+) -> MetadataResponseTopic {
+    let node = BrokerId(ctx.node_id);
+    let partitions = (0..meta.partitions)
+        .map(|index| {
+            let mut partition = MetadataResponsePartition::default()
+                .with_partition_index(index)
+                .with_leader_id(node)
+                .with_replica_nodes(vec![node])
+                .with_isr_nodes(vec![node]);
+            if version >= 7 {
+                partition.leader_epoch = SINGLE_NODE_LEADER_EPOCH;
+            }
+            partition
         })
-        .collect()
+        .collect();
+    let mut topic = MetadataResponseTopic::default()
+        .with_name(Some(TopicName(StrBytes::from_string(meta.name.clone()))))
+        .with_partitions(partitions);
+    if version >= 10 {
+        topic.topic_id = meta.id;
+    }
+    if include_operations {
+        topic.topic_authorized_operations = operations_bits(&TOPIC_OPERATIONS);
+    }
+    topic
+}
+
+fn error_topic(
+    version: i16,
+    name: Option<TopicName>,
+    id: uuid::Uuid,
+    error_code: i16,
+) -> MetadataResponseTopic {
+    // The name is non-nullable in the response before v12.
+    let name = match (name, version >= 12) {
+        (Some(name), _) => Some(name),
+        (None, true) => None,
+        (None, false) => Some(TopicName(StrBytes::default())),
+    };
+    let mut entry = MetadataResponseTopic::default()
+        .with_error_code(error_code)
+        .with_name(name);
+    if version >= 10 {
+        entry.topic_id = id;
+    }
+    entry
 }

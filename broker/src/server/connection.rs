@@ -15,8 +15,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
+use petrel_protocol::fetch_encoder::Chunk;
 use petrel_protocol::frame::{announced_frame_length, split_frame, LENGTH_PREFIX_BYTES};
 use petrel_protocol::{decode_request, DecodedRequest, RequestRejection, WireError};
+use petrel_storage::sendfile::send_file_region;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
@@ -25,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
 use crate::context::BrokerContext;
-use crate::handlers;
+use crate::handlers::{self, ResponseBody};
 use crate::metrics as m;
 
 /// Read buffer growth step when no frame length is known yet.
@@ -37,8 +39,8 @@ const READ_RESERVE_BYTES_MAX: usize = 1024 * 1024;
 /// What the writer does with one request's slot.
 #[derive(Debug)]
 enum Reply {
-    /// Write this response frame.
-    Frame(Bytes),
+    /// Write this response (or nothing, for acks=0 produces).
+    Response(ResponseBody),
     /// The response could not be produced (a broker bug, logged): close the connection.
     Close,
 }
@@ -144,7 +146,7 @@ async fn dispatch_frame(
                 Instant::now(),
             );
             let reply = match handlers::api_versions::too_new_response(header.correlation_id) {
-                Ok(frame) => Reply::Frame(frame),
+                Ok(frame) => Reply::Response(ResponseBody::Frame(frame)),
                 Err(err) => {
                     error!(%peer, %err, "cannot encode KIP-511 response");
                     Reply::Close
@@ -177,7 +179,7 @@ async fn handle(ctx: &BrokerContext, request: DecodedRequest, peer: SocketAddr) 
     match handlers::handle(ctx, request).await {
         Ok(response) => {
             record_request(format!("{api:?}"), version, response.error_code, started);
-            Reply::Frame(response.frame)
+            Reply::Response(response.body)
         }
         Err(err) => {
             error!(%peer, %err, "closing connection: response could not be encoded");
@@ -223,18 +225,52 @@ async fn write_responses(
     stop: &CancellationToken,
 ) {
     while let Some(slot) = slots.recv().await {
-        match slot.await {
-            Ok(Reply::Frame(frame)) => {
-                if let Err(error) = writer.write_all(&frame).await {
-                    debug!(%peer, %error, "write failed");
-                    break;
-                }
-                metrics::counter!(m::BYTES_SENT_TOTAL).increment(frame.len() as u64);
-            }
+        let result = match slot.await {
+            Ok(Reply::Response(body)) => write_response(&mut writer, body).await,
             // A handler that failed or vanished: the response stream cannot continue in order.
             Ok(Reply::Close) | Err(_) => break,
+        };
+        if let Err(error) = result {
+            debug!(%peer, %error, "write failed");
+            break;
         }
     }
     stop.cancel();
     let _ = writer.shutdown().await;
+}
+
+/// Writes one response: bytes with `write_all`, record regions with sendfile (zero-copy).
+async fn write_response(writer: &mut OwnedWriteHalf, body: ResponseBody) -> std::io::Result<()> {
+    match body {
+        ResponseBody::None => Ok(()),
+        ResponseBody::Frame(frame) => {
+            writer.write_all(&frame).await?;
+            metrics::counter!(m::BYTES_SENT_TOTAL).increment(frame.len() as u64);
+            Ok(())
+        }
+        ResponseBody::Chunks(chunks) => {
+            for chunk in chunks {
+                let chunk_len = chunk.len();
+                match chunk {
+                    Chunk::Bytes(bytes) => writer.write_all(&bytes).await?,
+                    Chunk::Records { records, len } => {
+                        for region in records {
+                            let region_bytes =
+                                usize::try_from(region.len).map_err(std::io::Error::other)?;
+                            send_file_region(
+                                writer.as_ref(),
+                                region.file.as_std(),
+                                region.position,
+                                region_bytes,
+                            )
+                            .await?;
+                        }
+                        metrics::counter!(m::BYTES_SENT_ZERO_COPY_TOTAL).increment(len);
+                    }
+                }
+                metrics::counter!(m::BYTES_SENT_TOTAL).increment(chunk_len);
+            }
+            Ok(())
+        }
+    }
 }
