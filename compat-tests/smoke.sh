@@ -2,6 +2,8 @@
 # Stock-client smoke checks against a running broker.
 #   compat-tests/smoke.sh BOOTSTRAP        e.g. compat-tests/smoke.sh 127.0.0.1:9092
 # Runs: kcat -L (librdkafka), confluent-kafka list_topics (librdkafka via Python),
+# produce/consume round trips with kcat, confluent-kafka (every codec, idempotence on
+# and off) and the Java producer/consumer (defaults: idempotence on; every codec),
 # Apache Kafka Java AdminClient describeCluster. Prints PASS/FAIL per client and
 # exits non-zero if any failed. Run compat-tests/install.sh first.
 # Env: SMOKE_TIMEOUT (seconds per check, default 45), SMOKE_VERBOSE=1 to show
@@ -71,8 +73,27 @@ timeout -k 5 "$T" java -cp "$JAVA_CP" dev.petrel.compat.DescribeCluster "$BOOTST
 rc=$?
 report "java kafka-clients $(ls "$HERE/java/target/lib" | sed -n 's/^kafka-clients-\(.*\)\.jar$/\1/p')" "$rc" "$OUT/java.log"
 
+# (d) kcat: produce 1000 keyed records, consume them back
+topic="kcat-roundtrip-$$"
+seq 1 1000 | sed 's/^/k\t/' | timeout -k 5 "$T" kcat -P -b "$BOOTSTRAP" -t "$topic" -K '\t' >"$OUT/kcat-p.log" 2>&1
+rc=$?
+consumed=$(timeout -k 5 "$T" kcat -C -b "$BOOTSTRAP" -t "$topic" -o beginning -e -q -f '%s\n' 2>>"$OUT/kcat-p.log" | wc -l)
+reason=""
+if [ "$rc" -eq 0 ] && [ "$consumed" -ne 1000 ]; then reason="consumed $consumed of 1000"; fi
+report "kcat produce/consume" "$rc" "$OUT/kcat-p.log" "$reason"
+
+# (e) confluent-kafka: every codec, idempotence off and on, assign + seek
+timeout -k 5 120 "$PY" "$HERE/python/produce_consume.py" "$BOOTSTRAP" 1000 >"$OUT/python-pc.log" 2>&1
+report "confluent-kafka produce/consume" "$?" "$OUT/python-pc.log"
+
+# (f) Java producer with default settings (idempotence on) and consumer, every codec
+for codec in none gzip snappy lz4 zstd; do
+    timeout -k 5 120 java -cp "$JAVA_CP" dev.petrel.compat.ProduceConsume "$BOOTSTRAP" "java-roundtrip-$codec-$$" 2000 "$codec" >"$OUT/java-pc-$codec.log" 2>&1
+    report "java kafka-clients produce/consume ($codec)" "$?" "$OUT/java-pc-$codec.log"
+done
+
 if [ ${#failed[@]} -gt 0 ]; then
-    echo "smoke: ${#failed[@]} of 3 failed: ${failed[*]}"
+    echo "smoke: ${#failed[@]} failed: ${failed[*]}"
     exit 1
 fi
-echo "smoke: all 3 passed"
+echo "smoke: all checks passed"
