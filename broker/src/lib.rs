@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod context;
+mod durable;
 pub mod handlers;
 pub mod logging;
 pub mod metrics;

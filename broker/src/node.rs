@@ -7,8 +7,7 @@
 //! fsync). On later starts the stored node id must match the configured one, as in Kafka.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::Path;
 
 use anyhow::{bail, Context};
@@ -63,7 +62,9 @@ pub fn load_or_format(data_dir: &Path, node_id: i32) -> anyhow::Result<NodeIdent
     let cluster_id = new_cluster_id();
     let text =
         format!("#Written by petrel\nversion=1\ncluster.id={cluster_id}\nnode.id={node_id}\n");
-    write_atomically(data_dir, META_FILE, text.as_bytes())?;
+    let path = data_dir.join(META_FILE);
+    crate::durable::write_atomically(&path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(NodeIdentity {
         cluster_id,
         node_id,
@@ -78,19 +79,6 @@ fn parse_properties(text: &str) -> BTreeMap<String, String> {
         .filter_map(|line| line.split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect()
-}
-
-/// Writes `dir/name` so that a crash leaves either the old file or the new one, whole.
-fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> anyhow::Result<()> {
-    let tmp = dir.join(format!("{name}.tmp"));
-    let mut file =
-        File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(&tmp, dir.join(name))?;
-    File::open(dir)?.sync_all()?;
-    Ok(())
 }
 
 #[cfg(test)]

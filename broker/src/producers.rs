@@ -53,26 +53,13 @@ impl ProducerIdAllocator {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if state.0 >= state.1 {
             let new_end = state.1 + ID_BLOCK_SIZE;
-            write_atomically(&self.path, format!("{new_end}\n").as_bytes())?;
+            crate::durable::write_atomically(&self.path, format!("{new_end}\n").as_bytes())?;
             state.1 = new_end;
         }
         let id = state.0;
         state.0 += 1;
         Ok(id)
     }
-}
-
-fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(contents)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 /// A batch as far as sequence checking is concerned.

@@ -12,8 +12,7 @@ pub mod service;
 pub use service::Topics;
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -234,17 +233,7 @@ impl TopicRegistry {
             serde_json::to_vec_pretty(&list).map_err(|e| TopicError::Storage(e.to_string()))?;
         let storage =
             |e: std::io::Error| TopicError::Storage(format!("{}: {e}", self.path.display()));
-        let tmp = self.path.with_extension("json.tmp");
-        let mut file = File::create(&tmp).map_err(storage)?;
-        file.write_all(&text).map_err(storage)?;
-        file.sync_all().map_err(storage)?;
-        fs::rename(&tmp, &self.path).map_err(storage)?;
-        if let Some(dir) = self.path.parent() {
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(storage)?;
-        }
-        Ok(())
+        crate::durable::write_atomically(&self.path, &text).map_err(storage)
     }
 }
 
