@@ -81,6 +81,8 @@ pub struct Config {
     pub num_partitions: i32,
     /// How often retention deletes old segments (`log.retention.check.interval.ms`).
     pub retention_check_interval_ms: u64,
+    /// Most fetch sessions kept (`max.incremental.fetch.session.cache.slots`).
+    pub fetch_session_cache_slots: usize,
 }
 
 impl Default for Config {
@@ -101,6 +103,7 @@ impl Default for Config {
             auto_create_topics_enable: true,
             num_partitions: 1,
             retention_check_interval_ms: 300_000,
+            fetch_session_cache_slots: 1_000,
         }
     }
 }
@@ -157,6 +160,10 @@ pub struct Overrides {
     /// How often retention runs, as Kafka's log.retention.check.interval.ms [default: 300000]
     #[arg(long, value_name = "MS")]
     pub retention_check_interval_ms: Option<u64>,
+    /// Most fetch sessions cached, as Kafka's max.incremental.fetch.session.cache.slots
+    /// [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub fetch_session_cache_slots: Option<usize>,
 }
 
 /// `petrel`: a Kafka-protocol-compatible broker.
@@ -213,6 +220,7 @@ impl Overrides {
             auto_create_topics_enable,
             num_partitions,
             retention_check_interval_ms,
+            fetch_session_cache_slots,
         } = self;
         set(&mut config.node_id, node_id);
         set(&mut config.data_dir, data_dir);
@@ -236,6 +244,10 @@ impl Overrides {
         set(
             &mut config.retention_check_interval_ms,
             retention_check_interval_ms,
+        );
+        set(
+            &mut config.fetch_session_cache_slots,
+            fetch_session_cache_slots,
         );
     }
 }

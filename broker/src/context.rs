@@ -23,4 +23,6 @@ pub struct BrokerContext {
     pub topics: crate::topics::Topics,
     /// Producer ids for InitProducerId.
     pub producer_ids: crate::producers::ProducerIdAllocator,
+    /// Fetch sessions (KIP-227) of all connections.
+    pub fetch_sessions: crate::fetch_sessions::FetchSessions,
 }

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod context;
 mod durable;
+pub mod fetch_sessions;
 pub mod handlers;
 pub mod logging;
 pub mod metrics;
@@ -99,6 +100,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         cluster_id: identity.cluster_id,
         advertised,
         producer_ids: producers::ProducerIdAllocator::load(&config.data_dir)?,
+        fetch_sessions: fetch_sessions::FetchSessions::new(
+            config.fetch_session_cache_slots,
+            fetch_sessions::EVICTION_IDLE_DEFAULT,
+        ),
         config,
         topics,
     });

@@ -10,116 +10,13 @@
 )]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
 
-const START_TIMEOUT: Duration = Duration::from_secs(10);
+mod common;
 
-struct Petrel {
-    child: Child,
-    listen: String,
-    metrics: String,
-    log_path: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Petrel {
-    fn start(extra_args: &[&str]) -> Petrel {
-        let dir = tempfile::tempdir().unwrap();
-        let listen = format!("127.0.0.1:{}", free_port());
-        let metrics = format!("127.0.0.1:{}", free_port());
-        let log_path = dir.path().join("petrel.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_petrel"))
-            .args([
-                "--listen",
-                &listen,
-                "--metrics-listen",
-                &metrics,
-                "--data-dir",
-            ])
-            .arg(dir.path().join("data"))
-            .args(extra_args)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("petrel starts");
-        let petrel = Petrel {
-            child,
-            listen,
-            metrics,
-            log_path,
-            _dir: dir,
-        };
-        petrel.wait_until_listening();
-        petrel
-    }
-
-    fn wait_until_listening(&self) {
-        let deadline = Instant::now() + START_TIMEOUT;
-        while Instant::now() < deadline {
-            if TcpStream::connect(&self.listen).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!(
-            "petrel did not listen within {START_TIMEOUT:?}; log:\n{}",
-            self.log()
-        );
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log_path).unwrap_or_default()
-    }
-
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS")
-    }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-
-    fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        panic!("petrel did not exit; log:\n{}", self.log());
-    }
-}
-
-impl Drop for Petrel {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::process::Petrel;
 
 /// A Metadata v1 request for all topics, hand-encoded so this test does not share our codec.
 fn metadata_v1_request(correlation_id: i32) -> Vec<u8> {

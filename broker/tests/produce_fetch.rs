@@ -596,3 +596,101 @@ async fn retention_runs_in_the_background_by_topic_config() {
     );
     broker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_sessions_send_only_partitions_with_news() {
+    const FETCH_SESSION_ID_NOT_FOUND: i16 = 70;
+    const INVALID_FETCH_SESSION_EPOCH: i16 = 71;
+    let (broker, _dir) = start_broker(|_| {}).await;
+    let mut client = RawClient::connect(&broker).await;
+    let topic_id = create_topic(&mut client, "s", 2, &[]).await.topics[0].topic_id;
+    produce(&mut client, 9, "s", 0, batch(&["a0"], None)).await;
+    let partitions = |offsets: &[(i32, i64)]| {
+        vec![FetchTopic::default()
+            .with_topic_id(topic_id)
+            .with_partitions(
+                offsets
+                    .iter()
+                    .map(|&(p, o)| {
+                        FetchPartition::default()
+                            .with_partition(p)
+                            .with_fetch_offset(o)
+                            .with_partition_max_bytes(1 << 20)
+                    })
+                    .collect(),
+            )]
+    };
+    let fetch = |session_id: i32, epoch: i32, topics| {
+        FetchRequest::default()
+            .with_max_wait_ms(0)
+            .with_min_bytes(0)
+            .with_max_bytes(1 << 20)
+            .with_session_id(session_id)
+            .with_session_epoch(epoch)
+            .with_topics(topics)
+    };
+    let listed = |r: &FetchResponse| -> Vec<(i32, Vec<(i64, String)>)> {
+        r.responses
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .map(|p| (p.partition_index, values_of(p.records.clone())))
+            .collect()
+    };
+
+    // Full request, epoch 0: a session is created and both partitions are listed.
+    let full: FetchResponse = client
+        .call(
+            ApiKey::Fetch,
+            16,
+            1,
+            &fetch(0, 0, partitions(&[(0, 0), (1, 0)])),
+        )
+        .await;
+    assert_eq!(full.error_code, NONE);
+    assert_ne!(full.session_id, 0, "a session was created");
+    assert_eq!(
+        listed(&full),
+        vec![(0, vec![(0, "a0".to_string())]), (1, vec![])]
+    );
+    let id = full.session_id;
+
+    // Incremental, epoch 1: partition 0's position moved past its data and nothing else
+    // changed, so nothing is listed.
+    let quiet: FetchResponse = client
+        .call(ApiKey::Fetch, 16, 2, &fetch(id, 1, partitions(&[(0, 1)])))
+        .await;
+    assert_eq!((quiet.error_code, quiet.session_id), (NONE, id));
+    assert_eq!(listed(&quiet), vec![]);
+
+    // Data arrives on partition 1 only: only partition 1 is listed, though the request
+    // names no partition at all.
+    produce(&mut client, 9, "s", 1, batch(&["b0", "b1"], None)).await;
+    let news: FetchResponse = client
+        .call(ApiKey::Fetch, 16, 3, &fetch(id, 2, Vec::new()))
+        .await;
+    assert_eq!(
+        listed(&news),
+        vec![(1, vec![(0, "b0".to_string()), (1, "b1".to_string())])]
+    );
+
+    // A stale epoch and an unknown session are refused with Kafka's codes.
+    let stale: FetchResponse = client
+        .call(ApiKey::Fetch, 16, 4, &fetch(id, 1, Vec::new()))
+        .await;
+    assert_eq!(stale.error_code, INVALID_FETCH_SESSION_EPOCH);
+    let unknown: FetchResponse = client
+        .call(ApiKey::Fetch, 16, 5, &fetch(id ^ 1, 1, Vec::new()))
+        .await;
+    assert_eq!(unknown.error_code, FETCH_SESSION_ID_NOT_FOUND);
+
+    // Epoch -1 closes it; the id is then unknown.
+    let closing: FetchResponse = client
+        .call(ApiKey::Fetch, 16, 6, &fetch(id, -1, partitions(&[(0, 1)])))
+        .await;
+    assert_eq!((closing.error_code, closing.session_id), (NONE, 0));
+    let after: FetchResponse = client
+        .call(ApiKey::Fetch, 16, 7, &fetch(id, 3, Vec::new()))
+        .await;
+    assert_eq!(after.error_code, FETCH_SESSION_ID_NOT_FOUND);
+    broker.stop().await;
+}

@@ -8,9 +8,8 @@
 //!
 //! Long polling: while fewer than `min_bytes` are available and `max_wait_ms` has not
 //! passed, the request waits on the partitions' log-end watches (woken by appends, no
-//! polling). Fetch sessions (KIP-227) are not created yet: a request to start one gets
-//! session id 0, which tells the client none was created, so it keeps sending full
-//! requests; an incremental request gets `FETCH_SESSION_ID_NOT_FOUND`.
+//! polling). Fetch sessions (KIP-227) live in [`crate::fetch_sessions`]: they decide which
+//! partitions are read and which of them the response lists.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +17,7 @@ use std::time::Duration;
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::fetch_request::FetchPartition;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-use kafka_protocol::messages::{ApiKey, FetchRequest, FetchResponse, RequestHeader};
+use kafka_protocol::messages::{ApiKey, FetchRequest, FetchResponse, RequestHeader, TopicName};
 use petrel_protocol::fetch_encoder::{encode_fetch_response, RecordsPayload};
 use petrel_protocol::response::EncodeError;
 use petrel_storage::{FileRegion, StorageError};
@@ -27,20 +26,24 @@ use tracing::warn;
 
 use super::{HandledResponse, ResponseBody};
 use crate::context::BrokerContext;
+use crate::fetch_sessions::{FetchPlan, PartitionKey, ReadSummary, SentState};
 use crate::partitions::{Partition, SINGLE_NODE_LEADER_EPOCH};
 
-/// Kafka's "no session" id and the epochs that start or close one.
-const NO_SESSION: i32 = 0;
-const INITIAL_EPOCH: i32 = 0;
-const FINAL_EPOCH: i32 = -1;
 /// Upper bound on a client's `max_wait_ms`, so a request cannot pin a task for long.
 const MAX_WAIT_MS_MAX: i32 = 60_000;
 
-/// A requested partition, resolved once per request.
-struct Target<'a> {
-    topic_index: usize,
-    request: &'a FetchPartition,
+/// A partition to read, resolved once per request.
+struct Target {
+    key: PartitionKey,
+    request: FetchPartition,
     partition: Result<Arc<Partition>, ResponseError>,
+}
+
+/// One partition's part of a response.
+struct PartitionRead {
+    data: PartitionData,
+    payload: RecordsPayload<Vec<FileRegion>>,
+    bytes: u64,
 }
 
 pub async fn handle(
@@ -49,22 +52,20 @@ pub async fn handle(
     request: &FetchRequest,
 ) -> Result<HandledResponse, EncodeError> {
     let version = header.request_api_version;
-    if version >= 7 && request.session_id != NO_SESSION {
-        return encode(
-            header,
-            FetchResponse::default().with_error_code(ResponseError::FetchSessionIdNotFound.code()),
-            Vec::new(),
-        );
-    }
-    if version >= 7 && !matches!(request.session_epoch, INITIAL_EPOCH | FINAL_EPOCH) {
-        return encode(
-            header,
-            FetchResponse::default()
-                .with_error_code(ResponseError::InvalidFetchSessionEpoch.code()),
-            Vec::new(),
-        );
-    }
-    let targets = resolve(ctx, version, request);
+    let plan = match ctx
+        .fetch_sessions
+        .begin(version, request, std::time::Instant::now())
+    {
+        Ok(plan) => plan,
+        Err(code) => {
+            return encode(
+                header,
+                FetchResponse::default().with_error_code(code.code()),
+                Vec::new(),
+            )
+        }
+    };
+    let targets = resolve(ctx, version, &plan);
     let mut watches: Vec<_> = targets
         .iter()
         .filter_map(|t| t.partition.as_ref().ok())
@@ -72,26 +73,77 @@ pub async fn handle(
         .collect();
     let max_wait = Duration::from_millis(request.max_wait_ms.clamp(0, MAX_WAIT_MS_MAX) as u64);
     let deadline = Instant::now() + max_wait;
-    loop {
+    let reads = loop {
         // Mark the current log ends as seen before reading, so an append racing with the
         // read still wakes the wait below.
         for watch in &mut watches {
             watch.borrow_and_update();
         }
-        let (response, payloads, bytes, has_error) = read_all(version, request, &targets).await;
-        let enough =
-            bytes >= i64::from(request.min_bytes.max(0)) || has_error || watches.is_empty();
+        let reads = read_all(version, request, &targets).await;
+        let bytes: u64 = reads.iter().map(|r| r.bytes).sum();
+        let has_error = reads.iter().any(|r| r.data.error_code != 0);
+        let enough = bytes >= request.min_bytes.max(0) as u64 || has_error || watches.is_empty();
         if enough || Instant::now() >= deadline {
-            return encode(header, response, payloads);
+            break reads;
         }
         let changed =
             futures::future::select_all(watches.iter_mut().map(|w| Box::pin(w.changed())));
         if tokio::time::timeout_at(deadline, changed).await.is_err() {
             // Timed out: answer with whatever is there now.
-            let (response, payloads, _, _) = read_all(version, request, &targets).await;
-            return encode(header, response, payloads);
+            break read_all(version, request, &targets).await;
+        }
+    };
+    let summaries: Vec<ReadSummary> = reads
+        .iter()
+        .map(|r| ReadSummary {
+            state: SentState {
+                high_watermark: r.data.high_watermark,
+                last_stable_offset: r.data.last_stable_offset,
+                log_start_offset: r.data.log_start_offset,
+            },
+            record_bytes: r.bytes,
+            error_code: r.data.error_code,
+        })
+        .collect();
+    let include = ctx.fetch_sessions.finish(&plan, &summaries);
+    let (response, payloads) = assemble(version, &targets, reads, &include);
+    encode(header, response.with_session_id(plan.session_id), payloads)
+}
+
+/// Groups the included partitions into topics, a new topic entry each time the topic
+/// changes from the previous partition (as Kafka does: a session's order may interleave).
+fn assemble(
+    version: i16,
+    targets: &[Target],
+    reads: Vec<PartitionRead>,
+    include: &[bool],
+) -> (FetchResponse, Vec<Vec<RecordsPayload<Vec<FileRegion>>>>) {
+    let mut topics: Vec<FetchableTopicResponse> = Vec::new();
+    let mut payloads: Vec<Vec<RecordsPayload<Vec<FileRegion>>>> = Vec::new();
+    let mut current: Option<&PartitionKey> = None;
+    for ((target, read), included) in targets.iter().zip(reads).zip(include) {
+        if !included {
+            continue;
+        }
+        let same_topic = current
+            .is_some_and(|k| k.topic == target.key.topic && k.topic_id == target.key.topic_id);
+        if !same_topic {
+            let mut topic = FetchableTopicResponse::default();
+            if version >= 13 {
+                topic.topic_id = target.key.topic_id;
+            } else {
+                topic.topic = TopicName(target.key.topic.clone().into());
+            }
+            topics.push(topic);
+            payloads.push(Vec::new());
+            current = Some(&target.key);
+        }
+        if let (Some(topic), Some(topic_payloads)) = (topics.last_mut(), payloads.last_mut()) {
+            topic.partitions.push(read.data);
+            topic_payloads.push(read.payload);
         }
     }
+    (FetchResponse::default().with_responses(topics), payloads)
 }
 
 fn encode(
@@ -116,29 +168,31 @@ fn encode(
     })
 }
 
-fn resolve<'a>(ctx: &BrokerContext, version: i16, request: &'a FetchRequest) -> Vec<Target<'a>> {
-    let mut targets = Vec::new();
-    for (topic_index, topic) in request.topics.iter().enumerate() {
-        let name = if version >= 13 {
-            ctx.topics.get_by_id(topic.topic_id).map(|meta| meta.name)
-        } else {
-            Some(topic.topic.0.to_string())
-        };
-        for partition in &topic.partitions {
-            let found =
-                match &name {
-                    None => Err(ResponseError::UnknownTopicId),
-                    Some(name) => ctx.topics.partitions.get(name, partition.partition).ok_or(
-                        if version >= 13 {
+fn resolve(ctx: &BrokerContext, version: i16, plan: &FetchPlan) -> Vec<Target> {
+    plan.partitions
+        .iter()
+        .map(|(key, request)| {
+            let name = if version >= 13 {
+                ctx.topics.get_by_id(key.topic_id).map(|meta| meta.name)
+            } else {
+                Some(key.topic.clone())
+            };
+            let found = match &name {
+                None => Err(ResponseError::UnknownTopicId),
+                Some(name) => {
+                    ctx.topics
+                        .partitions
+                        .get(name, key.partition)
+                        .ok_or(if version >= 13 {
                             ResponseError::UnknownTopicId
                         } else {
                             ResponseError::UnknownTopicOrPartition
-                        },
-                    ),
-                };
+                        })
+                }
+            };
             let checked = found.and_then(|p| {
                 // Clients send -1 when they do not know the leader epoch.
-                match partition.current_leader_epoch {
+                match request.current_leader_epoch {
                     epoch if epoch > SINGLE_NODE_LEADER_EPOCH => {
                         Err(ResponseError::UnknownLeaderEpoch)
                     }
@@ -150,82 +204,45 @@ fn resolve<'a>(ctx: &BrokerContext, version: i16, request: &'a FetchRequest) -> 
                     _ => Ok(p),
                 }
             });
-            targets.push(Target {
-                topic_index,
-                request: partition,
+            Target {
+                key: key.clone(),
+                request: request.clone(),
                 partition: checked,
-            });
-        }
-    }
-    targets
+            }
+        })
+        .collect()
 }
 
-/// Reads every target once: the response, its record payloads, the record bytes found,
-/// and whether any partition has an error (which answers the fetch at once, as in Kafka).
-async fn read_all(
-    version: i16,
-    request: &FetchRequest,
-    targets: &[Target<'_>],
-) -> (
-    FetchResponse,
-    Vec<Vec<RecordsPayload<Vec<FileRegion>>>>,
-    i64,
-    bool,
-) {
-    let mut topics: Vec<FetchableTopicResponse> = request
-        .topics
-        .iter()
-        .map(|t| {
-            let mut out = FetchableTopicResponse::default();
-            if version >= 13 {
-                out.topic_id = t.topic_id;
-            } else {
-                out.topic = t.topic.clone();
-            }
-            out
-        })
-        .collect();
-    let mut payloads: Vec<Vec<RecordsPayload<Vec<FileRegion>>>> = vec![Vec::new(); topics.len()];
-    let mut bytes_total: i64 = 0;
-    let mut has_error = false;
-    let max_bytes = i64::from(request.max_bytes.max(0));
+/// Reads every target once, within the request's byte budget.
+async fn read_all(version: i16, request: &FetchRequest, targets: &[Target]) -> Vec<PartitionRead> {
+    let mut reads = Vec::with_capacity(targets.len());
+    let mut bytes_total: u64 = 0;
+    let max_bytes = request.max_bytes.max(0) as u64;
     for target in targets {
-        let (data, payload, bytes) = match &target.partition {
-            Err(code) => (
-                error_data(target.request.partition, *code),
-                RecordsPayload::Null,
-                0,
-            ),
+        let read = match &target.partition {
+            Err(code) => PartitionRead {
+                data: error_data(target.request.partition, *code),
+                payload: RecordsPayload::Null,
+                bytes: 0,
+            },
             Ok(partition) => {
-                let remaining = (max_bytes - bytes_total).max(0);
-                let limit = i64::from(target.request.partition_max_bytes.max(0)).min(remaining);
+                let remaining = max_bytes.saturating_sub(bytes_total);
+                let limit = (target.request.partition_max_bytes.max(0) as u64).min(remaining);
                 read_partition(
                     version,
                     request.isolation_level,
                     partition,
-                    target.request,
-                    limit as u64,
+                    &target.request,
+                    limit,
                     bytes_total == 0,
                 )
                 .await
             }
         };
-        has_error |= data.error_code != 0;
-        bytes_total += bytes;
-        if let (Some(topic), Some(topic_payloads)) = (
-            topics.get_mut(target.topic_index),
-            payloads.get_mut(target.topic_index),
-        ) {
-            topic.partitions.push(data);
-            topic_payloads.push(payload);
-        }
+        bytes_total += read.bytes;
+        reads.push(read);
     }
-    (
-        FetchResponse::default().with_responses(topics),
-        payloads,
-        bytes_total,
-        has_error,
-    )
+    reads
 }
 
 fn error_data(index: i32, code: ResponseError) -> PartitionData {
@@ -244,7 +261,7 @@ async fn read_partition(
     request: &FetchPartition,
     max_bytes: u64,
     first_in_response: bool,
-) -> (PartitionData, RecordsPayload<Vec<FileRegion>>, i64) {
+) -> PartitionRead {
     let log = &partition.log;
     let high_watermark = log.log_end_offset();
     let log_start_offset = log.log_start_offset().await;
@@ -276,16 +293,28 @@ async fn read_partition(
                 records: read.regions,
                 len: bytes,
             };
-            (data, payload, bytes as i64)
+            PartitionRead {
+                data,
+                payload,
+                bytes,
+            }
         }
         Err(StorageError::OffsetOutOfRange { .. }) => {
             data.error_code = ResponseError::OffsetOutOfRange.code();
-            (data, RecordsPayload::Null, 0)
+            PartitionRead {
+                data,
+                payload: RecordsPayload::Null,
+                bytes: 0,
+            }
         }
         Err(err) => {
             warn!(topic = %partition.topic, partition = partition.index, %err, "fetch read failed");
             data.error_code = ResponseError::KafkaStorageError.code();
-            (data, RecordsPayload::Null, 0)
+            PartitionRead {
+                data,
+                payload: RecordsPayload::Null,
+                bytes: 0,
+            }
         }
     }
 }

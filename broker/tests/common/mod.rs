@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -57,10 +59,15 @@ pub struct RawClient {
 
 impl RawClient {
     pub async fn connect(broker: &RunningBroker) -> RawClient {
-        let stream = TcpStream::connect(broker.listen_addr)
+        RawClient::connect_to(&broker.listen_addr.to_string())
             .await
-            .expect("connects");
-        RawClient { stream }
+            .expect("connects")
+    }
+
+    pub async fn connect_to(addr: &str) -> std::io::Result<RawClient> {
+        Ok(RawClient {
+            stream: TcpStream::connect(addr).await?,
+        })
     }
 
     pub async fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
