@@ -129,10 +129,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
     })
 }
 
-/// Writes every partition's final index state (Kafka's clean close), so the next start
-/// has nothing to rescan.
+/// Writes every partition's final index state (Kafka's clean close) and producer
+/// snapshot, so the next start has nothing to rescan.
 async fn close_partitions(ctx: &BrokerContext) {
     for partition in ctx.topics.partitions.all() {
+        if let Err(error) = partition.snapshot_producers().await {
+            tracing::warn!(topic = %partition.topic, partition = partition.index, %error, "writing the producer snapshot failed");
+        }
         if let Err(error) = partition.log.close().await {
             tracing::warn!(topic = %partition.topic, partition = partition.index, %error, "closing a partition log failed");
         }

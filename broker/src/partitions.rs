@@ -36,12 +36,38 @@ pub struct Partition {
 
 type Key = (String, i32);
 
-/// Rebuilds idempotent producers' sequence state from the active segment's batches.
-/// Producers whose last batches are only in older segments have no state afterwards and
-/// are told `UNKNOWN_PRODUCER_ID` on their next batch, on which clients reset (KIP-360).
-async fn rebuild_producer_states(log: &PartitionLog) -> petrel_storage::Result<ProducerStates> {
-    let mut states = ProducerStates::default();
-    log.visit_active_segment_headers(|header| {
+/// File in the partition directory holding the producers' state as of an offset.
+const PRODUCER_SNAPSHOT_FILE: &str = "petrel-producer-state.json";
+
+/// Producers' sequence state and the log end offset it reflects.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct ProducerSnapshot {
+    end_offset: i64,
+    states: ProducerStates,
+}
+
+/// Loads idempotent producers' sequence state: the last snapshot, brought up to date by
+/// replaying the batch headers written after it. Without a usable snapshot (none yet, or
+/// taken beyond a log end that was since truncated) the whole log is replayed. Producers
+/// whose batches are all gone (retention) have no state afterwards and are told
+/// `UNKNOWN_PRODUCER_ID` on their next batch, on which clients reset (KIP-360).
+async fn load_producer_states(log: &PartitionLog) -> petrel_storage::Result<ProducerStates> {
+    let path = log.dir().join(PRODUCER_SNAPSHOT_FILE);
+    let snapshot = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| match serde_json::from_slice::<ProducerSnapshot>(&bytes) {
+            Ok(snapshot) => Some(snapshot),
+            Err(error) => {
+                warn!(path = %path.display(), %error, "ignoring an unreadable producer snapshot");
+                None
+            }
+        })
+        .filter(|s| s.end_offset <= log.log_end_offset());
+    let (mut states, from_offset) = match snapshot {
+        Some(snapshot) => (snapshot.states, snapshot.end_offset),
+        None => (ProducerStates::default(), i64::MIN),
+    };
+    log.visit_headers_from(from_offset, |header| {
         if header.producer_id >= 0 {
             let batch = BatchSequence {
                 producer_id: header.producer_id,
@@ -54,6 +80,25 @@ async fn rebuild_producer_states(log: &PartitionLog) -> petrel_storage::Result<P
     })
     .await?;
     Ok(states)
+}
+
+impl Partition {
+    /// Writes the producers' state with the log end offset it reflects, so the next start
+    /// replays only the batches after it. Taken under the producers' lock, which every
+    /// idempotent append holds, so the state and the offset agree.
+    pub async fn snapshot_producers(&self) -> std::io::Result<()> {
+        let contents = {
+            let states = self.producers.lock().await;
+            serde_json::to_vec(&ProducerSnapshot {
+                end_offset: self.log.log_end_offset(),
+                states: states.clone(),
+            })?
+        };
+        let path = self.log.dir().join(PRODUCER_SNAPSHOT_FILE);
+        tokio::task::spawn_blocking(move || crate::durable::write_atomically(&path, &contents))
+            .await
+            .map_err(std::io::Error::other)?
+    }
 }
 
 /// Every partition this node hosts.
@@ -93,7 +138,7 @@ impl PartitionManager {
                 self.clock.clone(),
             )
             .await?;
-            let producers = rebuild_producer_states(&log).await?;
+            let producers = load_producer_states(&log).await?;
             let partition = Arc::new(Partition {
                 topic: meta.name.clone(),
                 topic_id: meta.id,

@@ -91,21 +91,23 @@ pub enum SequenceCheck {
     Reject(ResponseError),
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Remembered {
     first_sequence: i32,
     last_sequence: i32,
     base_offset: i64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct ProducerEntry {
     epoch: i16,
     batches: VecDeque<Remembered>,
 }
 
-/// Sequence state of every idempotent producer writing to one partition.
-#[derive(Debug, Default)]
+/// Sequence state of every idempotent producer writing to one partition. Serializable:
+/// the partition snapshots it (see `partitions`), so it survives restarts without
+/// rescanning the whole log.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProducerStates {
     producers: HashMap<i64, ProducerEntry>,
 }

@@ -1,7 +1,7 @@
 //! Background retention: every `retention_check_interval_ms` (Kafka's
 //! `log.retention.check.interval.ms`, default 5 minutes) each hosted partition deletes the
-//! closed segments its topic's `retention.ms` / `retention.bytes` allow. Stops with the
-//! node's shutdown token.
+//! closed segments its topic's `retention.ms` / `retention.bytes` allow, and snapshots its
+//! idempotent producers' state. Stops with the node's shutdown token.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +24,11 @@ pub async fn run(ctx: Arc<BrokerContext>, interval: Duration, shutdown: Cancella
         for partition in ctx.topics.partitions.all() {
             if let Err(error) = partition.log.apply_retention().await {
                 warn!(topic = %partition.topic, partition = partition.index, %error, "retention pass failed");
+            }
+            // Snapshot the producers' state too: it bounds the replay after a crash, and
+            // keeps the state of producers whose batches retention has just deleted.
+            if let Err(error) = partition.snapshot_producers().await {
+                warn!(topic = %partition.topic, partition = partition.index, %error, "producer snapshot failed");
             }
         }
     }

@@ -694,3 +694,78 @@ async fn fetch_sessions_send_only_partitions_with_news() {
     assert_eq!(after.error_code, FETCH_SESSION_ID_NOT_FOUND);
     broker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_producer_state_survives_restarts_across_rolled_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let (broker, _unused) = start_broker(|c| c.data_dir = data.clone()).await;
+    let mut client = RawClient::connect(&broker).await;
+    // The smallest segments Kafka allows (1 MiB) and 300 kB batches: three per segment, so
+    // a producer's last five batches span several segments, not just the active one.
+    create_topic(&mut client, "roll", 1, &[("segment.bytes", "1048576")]).await;
+    let init: InitProducerIdResponse = client
+        .call(
+            ApiKey::InitProducerId,
+            4,
+            1,
+            &InitProducerIdRequest::default()
+                .with_transactional_id(None)
+                .with_transaction_timeout_ms(-1),
+        )
+        .await;
+    let (pid, epoch) = (init.producer_id.0, init.producer_epoch);
+    let big = "v".repeat(300_000);
+    let batches: Vec<Bytes> = (0..15)
+        .map(|n| batch(&[big.as_str()], Some((pid, epoch, n))))
+        .collect();
+    for (n, b) in batches.iter().enumerate() {
+        assert_eq!(
+            produce(&mut client, 9, "roll", 0, b.clone()).await,
+            (NONE, n as i64)
+        );
+    }
+    let segments = |data: &std::path::Path| {
+        std::fs::read_dir(data.join("roll-0"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("log".as_ref()))
+            .count()
+    };
+    assert!(segments(&data) >= 4, "segments rolled");
+    drop(client);
+    broker.stop().await;
+
+    // Restart 1 uses the snapshot written at shutdown; restart 2 has none (as after a
+    // crash before any snapshot) and replays the log. Each time, a retry of the oldest
+    // batch remembered (five back, in an older segment) is a duplicate, and the next
+    // sequence appends.
+    for (round, remove_snapshot) in [(0usize, false), (1, true)] {
+        let snapshot = data.join("roll-0").join("petrel-producer-state.json");
+        assert!(snapshot.exists(), "snapshot written at shutdown");
+        if remove_snapshot {
+            std::fs::remove_file(&snapshot).unwrap();
+        }
+        let (broker, _unused) = start_broker(|c| c.data_dir = data.clone()).await;
+        let mut client = RawClient::connect(&broker).await;
+        assert_eq!(
+            produce(&mut client, 9, "roll", 0, batches[10 + round].clone()).await,
+            (NONE, 10 + round as i64),
+            "round {round}: a retry of an old batch is answered with its offset"
+        );
+        let next = 15 + round as i64;
+        assert_eq!(
+            produce(
+                &mut client,
+                9,
+                "roll",
+                0,
+                batch(&["next"], Some((pid, epoch, next as i32)))
+            )
+            .await,
+            (NONE, next),
+            "round {round}: the next sequence appends"
+        );
+        drop(client);
+        broker.stop().await;
+    }
+}

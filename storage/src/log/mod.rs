@@ -170,24 +170,38 @@ impl PartitionLog {
             .map(|s| (s.offset_of_max_timestamp, s.max_timestamp_ms()))
     }
 
-    /// Visits the header of every batch in the active segment, oldest first (start-up
-    /// rebuild of state derived from recent batches, such as producer sequences).
-    pub async fn visit_active_segment_headers(
+    /// Visits the header of every batch holding offsets at or after `from_offset`, oldest
+    /// first (start-up rebuild of state derived from batches, such as producer sequences,
+    /// from the offset of its last snapshot).
+    pub async fn visit_headers_from(
         &self,
+        from_offset: i64,
         mut visit: impl FnMut(&petrel_protocol::records::BatchHeader),
     ) -> Result<()> {
-        let (file, size) = {
+        // Segments that may hold offsets >= from_offset: the one containing it and after.
+        let files: Vec<_> = {
             let state = self.state.lock().await;
-            match state.active() {
-                Some(active) => (active.log_file().clone(), active.size_bytes()),
-                None => return Ok(()),
-            }
+            let first = state
+                .segments
+                .range(..=from_offset)
+                .next_back()
+                .map_or(i64::MIN, |(base, _)| *base);
+            state
+                .segments
+                .range(first..)
+                .map(|(_, segment)| (segment.log_file().clone(), segment.size_bytes()))
+                .collect()
         };
-        crate::scan::scan(&self.disk, &file, 0, size, false, |batch| {
-            visit(&batch.header);
-            std::ops::ControlFlow::Continue(())
-        })
-        .await?;
+        for (file, size) in files {
+            crate::scan::scan(&self.disk, &file, 0, size, false, |batch| {
+                let header = &batch.header;
+                if header.base_offset + i64::from(header.last_offset_delta) >= from_offset {
+                    visit(header);
+                }
+                std::ops::ControlFlow::Continue(())
+            })
+            .await?;
+        }
         Ok(())
     }
 
