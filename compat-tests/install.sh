@@ -4,6 +4,7 @@
 #   - kcat (librdkafka CLI) from Debian's packages, only if missing
 #   - Python venv at compat-tests/.venv with PINNED confluent-kafka and kafka-python
 #   - the Java describeCluster check, built with PINNED kafka-clients (see java/pom.xml)
+#   - the franz-go check go/bin/petrel-compat, built with PINNED franz-go (see go/go.mod)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,7 +23,7 @@ if ! command -v kcat >/dev/null 2>&1; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kcat >/dev/null
 fi
-for tool in timeout java mvn python3; do
+for tool in timeout java mvn python3 go; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install.sh: required tool '$tool' not found" >&2; exit 1; }
 done
 
@@ -65,6 +66,24 @@ if [ ! -f "$JAR" ] || [ ! -d "$JAVA_DIR/target/lib" ] || [ "$(cat "$stamp" 2>/de
     echo "$src_hash" > "$stamp"
 fi
 
+# --- Go (franz-go) check -----------------------------------------------
+# Modules come from the Go module proxy at the versions in go/go.mod (go.sum pins
+# their hashes); rebuilt only when go.mod, go.sum or a .go file changes.
+GO_DIR="$HERE/go"
+GO_BIN="$GO_DIR/bin/petrel-compat"
+go_stamp="$GO_DIR/bin/.built-from"
+go_hash="$(cat "$GO_DIR/go.mod" "$GO_DIR/go.sum" $(find "$GO_DIR" -maxdepth 1 -name '*.go' | sort) | sha256sum | cut -d' ' -f1)"
+if [ ! -x "$GO_BIN" ] || [ "$(cat "$go_stamp" 2>/dev/null)" != "$go_hash" ]; then
+    echo "== building franz-go check (go build)"
+    mkdir -p "$GO_DIR/bin"
+    if ! (cd "$GO_DIR" && GOFLAGS="-mod=mod -buildvcs=false" go build -o "$GO_BIN" .) >"$GO_DIR/bin/go-build.log" 2>&1; then
+        tail -n 40 "$GO_DIR/bin/go-build.log" >&2
+        echo "install.sh: go build failed (full log: $GO_DIR/bin/go-build.log)" >&2
+        exit 1
+    fi
+    echo "$go_hash" > "$go_stamp"
+fi
+
 # --- report -------------------------------------------------------------
 echo "== installed client versions"
 echo "kcat:            $(kcat -V 2>&1 | grep -m1 -o 'Version [0-9.]*' | cut -d' ' -f2) (librdkafka $(kcat -V 2>&1 | grep -m1 -o 'librdkafka [0-9.]*' | cut -d' ' -f2), Debian package $(dpkg-query -W -f='${Version}' kcat 2>/dev/null || echo '?'))"
@@ -74,4 +93,6 @@ print("confluent-kafka: %s (bundled librdkafka %s)" % (confluent_kafka.__version
 print("kafka-python:    %s" % kafka.__version__)
 PY
 echo "kafka-clients:   $(ls "$JAVA_DIR/target/lib" | sed -n 's/^kafka-clients-\(.*\)\.jar$/\1/p')"
+echo "franz-go:        $(cd "$GO_DIR" && go list -m -f '{{.Version}}' github.com/twmb/franz-go) (kadm $(cd "$GO_DIR" && go list -m -f '{{.Version}}' github.com/twmb/franz-go/pkg/kadm))"
 echo "java:            $(java -version 2>&1 | head -1)"
+echo "go:              $(go version | cut -d' ' -f3)"

@@ -4,6 +4,7 @@
 # Runs: kcat -L (librdkafka), confluent-kafka list_topics (librdkafka via Python),
 # produce/consume round trips with kcat, confluent-kafka (every codec, idempotence on
 # and off) and the Java producer/consumer (defaults: idempotence on; every codec),
+# franz-go (default producer: idempotent; every codec; assign+seek consumer),
 # Apache Kafka Java AdminClient describeCluster. Prints PASS/FAIL per client and
 # exits non-zero if any failed. Run compat-tests/install.sh first.
 # Env: SMOKE_TIMEOUT (seconds per check, default 45), SMOKE_VERBOSE=1 to show
@@ -19,11 +20,13 @@ BOOTSTRAP="$1"
 T="${SMOKE_TIMEOUT:-45}"
 PY="$HERE/.venv/bin/python"
 JAVA_CP="$HERE/java/target/petrel-compat-java.jar:$HERE/java/target/lib/*"
+GO_BIN="$HERE/go/bin/petrel-compat"
 
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 [ -x "$PY" ] || missing+=("$HERE/.venv")
 [ -f "$HERE/java/target/petrel-compat-java.jar" ] || missing+=("java check jar")
+[ -x "$GO_BIN" ] || missing+=("franz-go check $GO_BIN")
 if [ ${#missing[@]} -gt 0 ]; then
     echo "smoke.sh: missing: ${missing[*]} -- run compat-tests/install.sh" >&2
     exit 2
@@ -91,6 +94,12 @@ for codec in none gzip snappy lz4 zstd; do
     timeout -k 5 120 java -cp "$JAVA_CP" dev.petrel.compat.ProduceConsume "$BOOTSTRAP" "java-roundtrip-$codec-$$" 2000 "$codec" >"$OUT/java-pc-$codec.log" 2>&1
     report "java kafka-clients produce/consume ($codec)" "$?" "$OUT/java-pc-$codec.log"
 done
+
+# (g) franz-go: default producer (idempotent), every codec, assign + seek consumer
+timeout -k 5 120 "$GO_BIN" produce-consume "$BOOTSTRAP" 2000 >"$OUT/go-pc.log" 2>&1
+rc=$?
+franz_go_version=$(cd "$HERE/go" && sed -n 's|^[[:space:]]*github.com/twmb/franz-go \(v[^ ]*\)$|\1|p' go.mod)
+report "franz-go $franz_go_version produce/consume" "$rc" "$OUT/go-pc.log"
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "smoke: ${#failed[@]} failed: ${failed[*]}"

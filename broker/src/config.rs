@@ -83,6 +83,11 @@ pub struct Config {
     pub retention_check_interval_ms: u64,
     /// Most fetch sessions kept (`max.incremental.fetch.session.cache.slots`).
     pub fetch_session_cache_slots: usize,
+    /// How long an empty group's first rebalance waits for more members
+    /// (`group.initial.rebalance.delay.ms`).
+    pub group_initial_rebalance_delay_ms: i32,
+    /// Partitions of `__consumer_offsets` when it is created (`offsets.topic.num.partitions`).
+    pub offsets_topic_num_partitions: i32,
 }
 
 impl Default for Config {
@@ -104,6 +109,8 @@ impl Default for Config {
             num_partitions: 1,
             retention_check_interval_ms: 300_000,
             fetch_session_cache_slots: 1_000,
+            group_initial_rebalance_delay_ms: 3_000,
+            offsets_topic_num_partitions: 50,
         }
     }
 }
@@ -164,6 +171,14 @@ pub struct Overrides {
     /// [default: 1000]
     #[arg(long, value_name = "N")]
     pub fetch_session_cache_slots: Option<usize>,
+    /// How long an empty group's first rebalance waits for more members, as Kafka's
+    /// group.initial.rebalance.delay.ms [default: 3000]
+    #[arg(long, value_name = "MS")]
+    pub group_initial_rebalance_delay_ms: Option<i32>,
+    /// Partitions of __consumer_offsets when it is created, as Kafka's
+    /// offsets.topic.num.partitions [default: 50]
+    #[arg(long, value_name = "N")]
+    pub offsets_topic_num_partitions: Option<i32>,
 }
 
 /// `petrel`: a Kafka-protocol-compatible broker.
@@ -221,6 +236,8 @@ impl Overrides {
             num_partitions,
             retention_check_interval_ms,
             fetch_session_cache_slots,
+            group_initial_rebalance_delay_ms,
+            offsets_topic_num_partitions,
         } = self;
         set(&mut config.node_id, node_id);
         set(&mut config.data_dir, data_dir);
@@ -248,6 +265,14 @@ impl Overrides {
         set(
             &mut config.fetch_session_cache_slots,
             fetch_session_cache_slots,
+        );
+        set(
+            &mut config.group_initial_rebalance_delay_ms,
+            group_initial_rebalance_delay_ms,
+        );
+        set(
+            &mut config.offsets_topic_num_partitions,
+            offsets_topic_num_partitions,
         );
     }
 }
@@ -299,6 +324,15 @@ impl Config {
                 "num_partitions must be at least 1, got {}",
                 self.num_partitions
             );
+        }
+        if self.offsets_topic_num_partitions < 1 {
+            bail!(
+                "offsets_topic_num_partitions must be at least 1, got {}",
+                self.offsets_topic_num_partitions
+            );
+        }
+        if self.group_initial_rebalance_delay_ms < 0 {
+            bail!("group_initial_rebalance_delay_ms must be >= 0");
         }
         if self.connections_max == 0 || self.inflight_requests_max == 0 {
             bail!("connections_max and inflight_requests_max must be at least 1");

@@ -25,4 +25,6 @@ pub struct BrokerContext {
     pub producer_ids: crate::producers::ProducerIdAllocator,
     /// Fetch sessions (KIP-227) of all connections.
     pub fetch_sessions: crate::fetch_sessions::FetchSessions,
+    /// The group coordinator (every group, on a single node).
+    pub groups: std::sync::Arc<crate::groups::GroupService>,
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod context;
 mod durable;
 pub mod fetch_sessions;
+pub mod groups;
 pub mod handlers;
 pub mod logging;
 pub mod metrics;
@@ -78,6 +79,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         config.num_partitions,
     )
     .await?;
+    let groups = Arc::new(groups::GroupService::new(
+        petrel_groups::coordinator::GroupConfig {
+            initial_rebalance_delay_ms: config.group_initial_rebalance_delay_ms,
+            ..Default::default()
+        },
+        config.offsets_topic_num_partitions,
+    ));
+    groups.load(&topics).await?;
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -104,6 +113,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
             config.fetch_session_cache_slots,
             fetch_sessions::EVICTION_IDLE_DEFAULT,
         ),
+        groups,
         config,
         topics,
     });
@@ -113,6 +123,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
     tokio::spawn(retention::run(
         context.clone(),
         retention_interval,
+        shutdown.clone(),
+    ));
+    tokio::spawn(groups::GroupService::run_timers(
+        context.clone(),
         shutdown.clone(),
     ));
     let serving = server::serve(listener, context.clone(), shutdown.clone());

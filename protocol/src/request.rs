@@ -15,6 +15,11 @@ use kafka_protocol::messages::{
     DescribeLogDirsRequest, FetchRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
     ListOffsetsRequest, MetadataRequest, ProduceRequest, RequestHeader,
 };
+use kafka_protocol::messages::{
+    DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, HeartbeatRequest,
+    JoinGroupRequest, LeaveGroupRequest, ListGroupsRequest, OffsetCommitRequest,
+    OffsetDeleteRequest, OffsetFetchRequest, SyncGroupRequest,
+};
 
 use crate::api::support_for;
 use crate::error::{flatten, WireError};
@@ -40,6 +45,17 @@ pub enum Request {
     CreatePartitions(CreatePartitionsRequest),
     IncrementalAlterConfigs(IncrementalAlterConfigsRequest),
     DescribeCluster(DescribeClusterRequest),
+    FindCoordinator(FindCoordinatorRequest),
+    JoinGroup(JoinGroupRequest),
+    SyncGroup(SyncGroupRequest),
+    Heartbeat(HeartbeatRequest),
+    LeaveGroup(LeaveGroupRequest),
+    OffsetCommit(OffsetCommitRequest),
+    OffsetFetch(OffsetFetchRequest),
+    ListGroups(ListGroupsRequest),
+    DescribeGroups(DescribeGroupsRequest),
+    DeleteGroups(DeleteGroupsRequest),
+    OffsetDelete(OffsetDeleteRequest),
 }
 
 impl Request {
@@ -63,6 +79,17 @@ impl Request {
             Request::CreatePartitions(r) => r.encode(buf, version),
             Request::IncrementalAlterConfigs(r) => r.encode(buf, version),
             Request::DescribeCluster(r) => r.encode(buf, version),
+            Request::FindCoordinator(r) => r.encode(buf, version),
+            Request::JoinGroup(r) => r.encode(buf, version),
+            Request::SyncGroup(r) => r.encode(buf, version),
+            Request::Heartbeat(r) => r.encode(buf, version),
+            Request::LeaveGroup(r) => r.encode(buf, version),
+            Request::OffsetCommit(r) => r.encode(buf, version),
+            Request::OffsetFetch(r) => r.encode(buf, version),
+            Request::ListGroups(r) => r.encode(buf, version),
+            Request::DescribeGroups(r) => r.encode(buf, version),
+            Request::DeleteGroups(r) => r.encode(buf, version),
+            Request::OffsetDelete(r) => r.encode(buf, version),
         };
         result.map_err(|e| e.to_string())
     }
@@ -85,6 +112,17 @@ impl Request {
             ApiKey::CreatePartitions => Request::CreatePartitions(Default::default()),
             ApiKey::IncrementalAlterConfigs => Request::IncrementalAlterConfigs(Default::default()),
             ApiKey::DescribeCluster => Request::DescribeCluster(Default::default()),
+            ApiKey::FindCoordinator => Request::FindCoordinator(Default::default()),
+            ApiKey::JoinGroup => Request::JoinGroup(Default::default()),
+            ApiKey::SyncGroup => Request::SyncGroup(Default::default()),
+            ApiKey::Heartbeat => Request::Heartbeat(Default::default()),
+            ApiKey::LeaveGroup => Request::LeaveGroup(Default::default()),
+            ApiKey::OffsetCommit => Request::OffsetCommit(Default::default()),
+            ApiKey::OffsetFetch => Request::OffsetFetch(Default::default()),
+            ApiKey::ListGroups => Request::ListGroups(Default::default()),
+            ApiKey::DescribeGroups => Request::DescribeGroups(Default::default()),
+            ApiKey::DeleteGroups => Request::DeleteGroups(Default::default()),
+            ApiKey::OffsetDelete => Request::OffsetDelete(Default::default()),
             _ => return None,
         })
     }
@@ -201,6 +239,33 @@ fn decode_body(
         ),
         ApiKey::DescribeCluster => {
             Request::DescribeCluster(DescribeClusterRequest::decode_body(input, version)?.1)
+        }
+        ApiKey::FindCoordinator => {
+            Request::FindCoordinator(FindCoordinatorRequest::decode_body(input, version)?.1)
+        }
+        ApiKey::JoinGroup => Request::JoinGroup(JoinGroupRequest::decode_body(input, version)?.1),
+        ApiKey::SyncGroup => Request::SyncGroup(SyncGroupRequest::decode_body(input, version)?.1),
+        ApiKey::Heartbeat => Request::Heartbeat(HeartbeatRequest::decode_body(input, version)?.1),
+        ApiKey::LeaveGroup => {
+            Request::LeaveGroup(LeaveGroupRequest::decode_body(input, version)?.1)
+        }
+        ApiKey::OffsetCommit => {
+            Request::OffsetCommit(OffsetCommitRequest::decode_body(input, version)?.1)
+        }
+        ApiKey::OffsetFetch => {
+            Request::OffsetFetch(OffsetFetchRequest::decode_body(input, version)?.1)
+        }
+        ApiKey::ListGroups => {
+            Request::ListGroups(ListGroupsRequest::decode_body(input, version)?.1)
+        }
+        ApiKey::DescribeGroups => {
+            Request::DescribeGroups(DescribeGroupsRequest::decode_body(input, version)?.1)
+        }
+        ApiKey::DeleteGroups => {
+            Request::DeleteGroups(DeleteGroupsRequest::decode_body(input, version)?.1)
+        }
+        ApiKey::OffsetDelete => {
+            Request::OffsetDelete(OffsetDeleteRequest::decode_body(input, version)?.1)
         }
         // Unreachable while SUPPORTED_APIS and this match agree (the differential test decodes
         // every advertised API and version through here);

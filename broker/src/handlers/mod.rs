@@ -14,10 +14,13 @@ pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_log_dirs;
 pub mod fetch;
+pub mod groups;
 pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
+
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 use kafka_protocol::messages::{ApiKey, RequestHeader};
@@ -75,9 +78,12 @@ pub(crate) fn respond<R: Encodable>(
 pub async fn handle(
     ctx: &BrokerContext,
     request: DecodedRequest,
+    peer: SocketAddr,
+    produce_turn: Option<produce::AppendTurn>,
 ) -> Result<HandledResponse, EncodeError> {
     let header = &request.header;
     let version = header.request_api_version;
+    let client_id = header.client_id.as_deref().unwrap_or("");
     match &request.body {
         Request::ApiVersions(body) => {
             let response = api_versions::handle(version, body);
@@ -87,7 +93,12 @@ pub async fn handle(
             let response = metadata::handle(ctx, version, body).await;
             respond(header, &response, response.error_code)
         }
-        Request::Produce(body) => produce::handle(ctx, header, body).await,
+        Request::Produce(body) => {
+            // The connection hands every Produce its turn; a caller that does not (tests
+            // of single requests) gets one that waits for nothing.
+            let turn = produce_turn.unwrap_or_else(|| produce::AppendTurn::after(None).0);
+            produce::handle(ctx, header, body, turn).await
+        }
         Request::Fetch(body) => fetch::handle(ctx, header, body).await,
         Request::ListOffsets(body) => {
             respond(header, &list_offsets::handle(ctx, version, body).await, 0)
@@ -118,6 +129,47 @@ pub async fn handle(
         Request::AlterConfigs(body) => respond(header, &configs::alter(ctx, body).await, 0),
         Request::IncrementalAlterConfigs(body) => {
             respond(header, &configs::incremental_alter(ctx, body).await, 0)
+        }
+        Request::FindCoordinator(body) => {
+            let response = groups::find_coordinator(ctx, version, body).await;
+            respond(header, &response, response.error_code)
+        }
+        Request::JoinGroup(body) => {
+            let response = groups::join_group(ctx, version, client_id, peer, body).await;
+            respond(header, &response, response.error_code)
+        }
+        Request::SyncGroup(body) => {
+            let response = groups::sync_group(ctx, body).await;
+            respond(header, &response, response.error_code)
+        }
+        Request::Heartbeat(body) => {
+            let response = groups::heartbeat(ctx, body).await;
+            respond(header, &response, response.error_code)
+        }
+        Request::LeaveGroup(body) => {
+            let response = groups::leave_group(ctx, version, body).await;
+            respond(header, &response, response.error_code)
+        }
+        Request::OffsetCommit(body) => {
+            respond(header, &groups::offset_commit(ctx, version, body).await, 0)
+        }
+        Request::OffsetFetch(body) => {
+            let response = groups::offset_fetch(ctx, version, body).await;
+            respond(header, &response, response.error_code)
+        }
+        Request::ListGroups(body) => {
+            let response = groups::list_groups(ctx, body).await;
+            respond(header, &response, response.error_code)
+        }
+        Request::DescribeGroups(body) => respond(
+            header,
+            &groups::describe_groups(ctx, version, body).await,
+            0,
+        ),
+        Request::DeleteGroups(body) => respond(header, &groups::delete_groups(ctx, body).await, 0),
+        Request::OffsetDelete(body) => {
+            let response = groups::offset_delete(ctx, body).await;
+            respond(header, &response, response.error_code)
         }
         Request::DescribeLogDirs(body) => {
             let response = describe_log_dirs::handle(ctx, version, body).await;

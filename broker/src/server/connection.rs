@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::ApiKey;
 use petrel_protocol::fetch_encoder::Chunk;
 use petrel_protocol::frame::{announced_frame_length, split_frame, LENGTH_PREFIX_BYTES};
 use petrel_protocol::{decode_request, DecodedRequest, RequestRejection, WireError};
@@ -27,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
 use crate::context::BrokerContext;
+use crate::handlers::produce::AppendTurn;
 use crate::handlers::{self, ResponseBody};
 use crate::metrics as m;
 
@@ -79,6 +81,8 @@ async fn read_requests(
 ) {
     let frame_bytes_max = ctx.config.frame_bytes_max;
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
+    // Signalled when the last Produce dispatched has appended (see `AppendTurn`).
+    let mut last_produce: Option<oneshot::Receiver<()>> = None;
     loop {
         loop {
             let frame = match split_frame(&mut buf, frame_bytes_max) {
@@ -89,7 +93,7 @@ async fn read_requests(
                     return;
                 }
             };
-            if !dispatch_frame(frame, peer, ctx, &slots).await {
+            if !dispatch_frame(frame, peer, ctx, &slots, &mut last_produce).await {
                 return;
             }
         }
@@ -133,6 +137,7 @@ async fn dispatch_frame(
     peer: SocketAddr,
     ctx: &Arc<BrokerContext>,
     slots: &mpsc::Sender<ReplySlot>,
+    last_produce: &mut Option<oneshot::Receiver<()>>,
 ) -> bool {
     let (reply_tx, reply_rx) = oneshot::channel();
     // Queue the slot before any work starts, so replies keep request order.
@@ -163,20 +168,30 @@ async fn dispatch_frame(
     if slots.send(reply_rx).await.is_err() {
         return false;
     }
+    let produce_turn = (request.api_key == ApiKey::Produce).then(|| {
+        let (turn, next) = AppendTurn::after(last_produce.take());
+        *last_produce = Some(next);
+        turn
+    });
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        let reply = handle(&ctx, request, peer).await;
+        let reply = handle(&ctx, request, peer, produce_turn).await;
         // The writer may be gone (peer left); nothing to do then.
         let _ = reply_tx.send(reply);
     });
     true
 }
 
-async fn handle(ctx: &BrokerContext, request: DecodedRequest, peer: SocketAddr) -> Reply {
+async fn handle(
+    ctx: &BrokerContext,
+    request: DecodedRequest,
+    peer: SocketAddr,
+    produce_turn: Option<AppendTurn>,
+) -> Reply {
     let started = Instant::now();
     let api = request.api_key;
     let version = request.header.request_api_version;
-    match handlers::handle(ctx, request).await {
+    match handlers::handle(ctx, request, peer, produce_turn).await {
         Ok(response) => {
             record_request(format!("{api:?}"), version, response.error_code, started);
             Reply::Response(response.body)

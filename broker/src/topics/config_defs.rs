@@ -34,9 +34,12 @@ pub const TOPIC_CONFIGS: &[ConfigDef] = &[
     ConfigDef {
         name: "cleanup.policy",
         default: "delete",
-        kind: ConfigType::Choice(&["delete"]),
+        // A list in Kafka; the orders Kafka accepts are spelled out. `compact` is accepted and
+        // stored (clients and `__consumer_offsets` ask for it) but no cleaner runs yet: a
+        // compact-only topic keeps everything, as Kafka keeps what its cleaner has not reached.
+        kind: ConfigType::Choice(&["delete", "compact", "compact,delete", "delete,compact"]),
         broker_synonym: "log.cleanup.policy",
-        doc: "Retention policy for old segments (compaction is not supported yet).",
+        doc: "delete: retention removes old segments; compact: kept (the log cleaner is not built yet).",
     },
     ConfigDef {
         name: "compression.type",
@@ -167,12 +170,24 @@ fn number(overrides: &BTreeMap<String, String>, name: &str) -> i64 {
 
 /// The storage settings a topic's configs imply.
 pub fn log_config(overrides: &BTreeMap<String, String>) -> LogConfig {
+    let deletes = effective(overrides, "cleanup.policy")
+        .split(',')
+        .any(|policy| policy == "delete");
     LogConfig {
         segment_bytes: number(overrides, "segment.bytes").max(1) as u64,
         segment_ms: number(overrides, "segment.ms"),
         index_interval_bytes: number(overrides, "index.interval.bytes").max(0) as u64,
-        retention_ms: number(overrides, "retention.ms"),
-        retention_bytes: number(overrides, "retention.bytes"),
+        // Retention deletes only under the `delete` policy, as in Kafka.
+        retention_ms: if deletes {
+            number(overrides, "retention.ms")
+        } else {
+            -1
+        },
+        retention_bytes: if deletes {
+            number(overrides, "retention.bytes")
+        } else {
+            -1
+        },
         timestamp_type: if effective(overrides, "message.timestamp.type") == "LogAppendTime" {
             TimestampType::LogAppendTime
         } else {
@@ -189,6 +204,21 @@ pub fn max_message_bytes(overrides: &BTreeMap<String, String>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_only_topics_are_not_deleted_by_retention() {
+        let compact = BTreeMap::from([
+            ("cleanup.policy".to_string(), "compact".to_string()),
+            ("retention.ms".to_string(), "1000".to_string()),
+        ]);
+        let config = log_config(&compact);
+        assert_eq!((config.retention_ms, config.retention_bytes), (-1, -1));
+        let both = BTreeMap::from([
+            ("cleanup.policy".to_string(), "compact,delete".to_string()),
+            ("retention.ms".to_string(), "1000".to_string()),
+        ]);
+        assert_eq!(log_config(&both).retention_ms, 1000);
+    }
 
     #[test]
     fn defaults_are_valid_and_become_the_storage_defaults() {
