@@ -769,3 +769,25 @@ async fn idempotent_producer_state_survives_restarts_across_rolled_segments() {
         broker.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_by_topic_id_ignores_the_empty_name_the_java_client_sends() {
+    let (broker, _dir) = start_broker(|_| {}).await;
+    let mut client = RawClient::connect(&broker).await;
+    let topic_id = create_topic(&mut client, "by-id", 2, &[]).await.topics[0].topic_id;
+    let metadata: MetadataResponse = client
+        .call(
+            ApiKey::Metadata,
+            12,
+            1,
+            &MetadataRequest::default().with_topics(Some(vec![MetadataRequestTopic::default()
+                .with_topic_id(topic_id)
+                .with_name(Some(name("")))])),
+        )
+        .await;
+    let topic = &metadata.topics[0];
+    assert_eq!(topic.error_code, NONE);
+    assert_eq!(topic.name.as_ref().unwrap().0.as_str(), "by-id");
+    assert_eq!(topic.partitions.len(), 2);
+    broker.stop().await;
+}

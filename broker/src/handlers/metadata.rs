@@ -95,7 +95,14 @@ async fn requested_topics(
     let may_create = version < 4 || request.allow_auto_topic_creation;
     let mut out = Vec::with_capacity(topics.len());
     for topic in topics {
-        let entry = match (&topic.name, by_id_unsupported) {
+        // A topic id wins over the name: the Java client sends ids with the name "" (not
+        // null), and Kafka resolves by id whenever one is given.
+        let name = if topic.topic_id.is_nil() {
+            &topic.name
+        } else {
+            &None
+        };
+        let entry = match (name, by_id_unsupported) {
             (_, true) => error_topic(
                 version,
                 topic.name.clone(),
