@@ -25,7 +25,7 @@ use kafka_protocol::records::{
     Compression, Record as KafkaRecord, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
 use petrel_groups::coordinator::{
-    errors, GroupConfig, GroupCoordinator, Outcome, Record, Reply, ReplyToken,
+    errors, GroupConfig, GroupCoordinator, GroupState, Outcome, Record, Reply, ReplyToken,
 };
 use petrel_groups::records::{
     decode_group_value, decode_key, decode_offset_value, encode_group_value, encode_key,
@@ -38,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::context::BrokerContext;
+use crate::metrics as m;
 use crate::partitions::Partition;
 use crate::topics::{TopicError, Topics};
 
@@ -164,6 +165,7 @@ impl GroupService {
 
     async fn timer_loop(&self, topics: &Topics, shutdown: CancellationToken) {
         loop {
+            self.record_gauges().await;
             let next = self.coordinator.lock().await.next_deadline_ms();
             // Re-check at least every second: a call may have added an earlier timer
             // without us being parked on `timers_changed` at that moment.
@@ -181,6 +183,27 @@ impl GroupService {
             };
             self.finish(topics, outcome, written).await;
         }
+    }
+
+    /// Groups by state and members, for the metrics endpoint (refreshed by the timer loop,
+    /// at least once a second, rather than on every request).
+    async fn record_gauges(&self) {
+        let (by_state, members) = self
+            .read(|c| {
+                let mut by_state: BTreeMap<&'static str, usize> =
+                    GroupState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+                let mut members = 0;
+                for group in c.groups() {
+                    *by_state.entry(group.state().as_str()).or_default() += 1;
+                    members += group.member_count();
+                }
+                (by_state, members)
+            })
+            .await;
+        for (state, count) in by_state {
+            metrics::gauge!(m::GROUPS, "state" => state).set(count as f64);
+        }
+        metrics::gauge!(m::GROUP_MEMBERS).set(members as f64);
     }
 
     fn waiting_map(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Reply>>> {
@@ -276,6 +299,7 @@ impl GroupService {
                 Some(code) => reply.with_error(code),
                 None => reply,
             };
+            record_reply_metrics(&reply);
             if let Some(tx) = waiting.remove(&token.0) {
                 // The requester may have gone (connection closed): nothing to do.
                 let _ = tx.send(reply);
@@ -287,6 +311,22 @@ impl GroupService {
 }
 
 type AppendResult = Result<Vec<Arc<Partition>>, i16>;
+
+/// Counts completed rebalances (once, through the leader's JoinGroup answer) and commits.
+fn record_reply_metrics(reply: &Reply) {
+    match reply {
+        Reply::Join(join) if join.error_code == errors::NONE && join.member_id == join.leader => {
+            metrics::counter!(m::GROUP_REBALANCES_TOTAL).increment(1);
+        }
+        Reply::OffsetCommit(results) => {
+            for result in results {
+                metrics::counter!(m::OFFSET_COMMITS_TOTAL, "result" => m::error_label(result.error_code))
+                    .increment(1);
+            }
+        }
+        _ => {}
+    }
+}
 
 /// A coordinator record as (group id, key bytes, value bytes or None for a tombstone).
 fn encode_record(

@@ -20,6 +20,10 @@ pub const CONNECTIONS_REFUSED_TOTAL: &str = "petrel_connections_refused_total";
 pub const CONNECTIONS_CLOSED_FOR_BAD_INPUT_TOTAL: &str =
     "petrel_connections_closed_for_bad_input_total";
 pub const STORAGE_IO_BACKEND: &str = "petrel_storage_io_backend";
+pub const GROUPS: &str = "petrel_groups";
+pub const GROUP_MEMBERS: &str = "petrel_group_members";
+pub const GROUP_REBALANCES_TOTAL: &str = "petrel_group_rebalances_total";
+pub const OFFSET_COMMITS_TOTAL: &str = "petrel_offset_commits_total";
 
 /// Latency buckets from 50 µs to 10 s.
 const LATENCY_BUCKETS_SECONDS: &[f64] = &[
@@ -68,6 +72,16 @@ fn describe() {
         "Record bytes sent from segment files with sendfile (never copied through user space)"
     );
     metrics::describe_gauge!(CONNECTIONS_OPEN, "Client connections currently open");
+    metrics::describe_gauge!(GROUPS, "Consumer groups, by state");
+    metrics::describe_gauge!(GROUP_MEMBERS, "Members of all consumer groups");
+    metrics::describe_counter!(
+        GROUP_REBALANCES_TOTAL,
+        "Completed rebalances (join phases that produced a new generation)"
+    );
+    metrics::describe_counter!(
+        OFFSET_COMMITS_TOTAL,
+        "Partition offsets committed, by result (NONE or the Kafka error)"
+    );
     metrics::describe_counter!(CONNECTIONS_ACCEPTED_TOTAL, "Client connections accepted");
     metrics::describe_counter!(
         CONNECTIONS_REFUSED_TOTAL,

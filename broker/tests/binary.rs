@@ -166,6 +166,9 @@ fn metrics_endpoint_serves_request_counters() {
         "petrel_bytes_sent_total",
         "petrel_connections_open",
         "petrel_storage_io_backend{backend=",
+        // Consumer-group gauges, refreshed by the coordinator's timer loop.
+        "petrel_groups{state=\"Stable\"} 0",
+        "petrel_group_members 0",
     ] {
         assert!(body.contains(needle), "metrics lack {needle}:\n{body}");
     }

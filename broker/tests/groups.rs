@@ -10,14 +10,21 @@
 
 mod common;
 
+use bytes::Bytes;
 use common::{start_broker, RawClient};
+use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, FindCoordinatorRequest, FindCoordinatorResponse, GroupId, OffsetCommitRequest,
-    OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, TopicName,
+    ApiKey, DescribeGroupsRequest, DescribeGroupsResponse, FindCoordinatorRequest,
+    FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
+    JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
+    ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
+    OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -107,5 +114,140 @@ async fn committed_offsets_survive_a_restart() {
     .await;
     let mut client = RawClient::connect(&broker).await;
     assert_eq!(fetch(&mut client, "g", "t", &[0, 1, 2]).await, [5, 9, -1]);
+    broker.stop().await;
+}
+
+const MEMBER_ID_REQUIRED: i16 = 79;
+
+async fn join(client: &mut RawClient, member_id: &str) -> JoinGroupResponse {
+    let request = JoinGroupRequest::default()
+        .with_group_id(GroupId(s("flow")))
+        .with_session_timeout_ms(10_000)
+        .with_rebalance_timeout_ms(10_000)
+        .with_member_id(s(member_id))
+        .with_protocol_type(s("consumer"))
+        .with_protocols(vec![JoinGroupRequestProtocol::default()
+            .with_name(s("range"))
+            .with_metadata(Bytes::from_static(b"subscription"))]);
+    client.call(ApiKey::JoinGroup, 9, 10, &request).await
+}
+
+async fn describe(client: &mut RawClient) -> (String, usize, Bytes) {
+    let response: DescribeGroupsResponse = client
+        .call(
+            ApiKey::DescribeGroups,
+            5,
+            11,
+            &DescribeGroupsRequest::default().with_groups(vec![GroupId(s("flow"))]),
+        )
+        .await;
+    let group = &response.groups[0];
+    assert_eq!(group.error_code, 0);
+    (
+        group.group_state.to_string(),
+        group.members.len(),
+        group
+            .members
+            .first()
+            .map(|m| m.member_assignment.clone())
+            .unwrap_or_default(),
+    )
+}
+
+async fn heartbeat(client: &mut RawClient, member_id: &str, generation: i32) -> i16 {
+    let response: HeartbeatResponse = client
+        .call(
+            ApiKey::Heartbeat,
+            4,
+            12,
+            &HeartbeatRequest::default()
+                .with_group_id(GroupId(s("flow")))
+                .with_member_id(s(member_id))
+                .with_generation_id(generation),
+        )
+        .await;
+    response.error_code
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_joins_syncs_survives_a_restart_and_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let config = |c: &mut petrel_broker::config::Config| {
+        c.data_dir = data.clone();
+        c.offsets_topic_num_partitions = 3;
+        c.group_initial_rebalance_delay_ms = 0;
+    };
+    let (broker, _unused) = start_broker(config).await;
+    let mut client = RawClient::connect(&broker).await;
+
+    // KIP-394: a first join gets an id and must come back with it.
+    let first = join(&mut client, "").await;
+    assert_eq!(first.error_code, MEMBER_ID_REQUIRED);
+    let member_id = first.member_id.to_string();
+    assert!(member_id.starts_with("petrel-tests-"), "{member_id}");
+    let joined = join(&mut client, &member_id).await;
+    assert_eq!(joined.error_code, 0);
+    assert_eq!(joined.generation_id, 1);
+    assert_eq!(joined.leader.as_str(), member_id);
+    assert_eq!(joined.protocol_name.as_ref().unwrap().as_str(), "range");
+    assert_eq!(joined.members.len(), 1, "the leader gets the member list");
+
+    let synced: SyncGroupResponse = client
+        .call(
+            ApiKey::SyncGroup,
+            5,
+            13,
+            &SyncGroupRequest::default()
+                .with_group_id(GroupId(s("flow")))
+                .with_generation_id(1)
+                .with_member_id(s(&member_id))
+                .with_protocol_type(Some(s("consumer")))
+                .with_protocol_name(Some(s("range")))
+                .with_assignments(vec![SyncGroupRequestAssignment::default()
+                    .with_member_id(s(&member_id))
+                    .with_assignment(Bytes::from_static(b"all of it"))]),
+        )
+        .await;
+    assert_eq!(synced.error_code, 0);
+    assert_eq!(synced.assignment.as_ref(), b"all of it");
+    assert_eq!(heartbeat(&mut client, &member_id, 1).await, 0);
+    assert_eq!(
+        describe(&mut client).await,
+        ("Stable".to_string(), 1, Bytes::from_static(b"all of it"))
+    );
+    drop(client);
+    broker.stop().await;
+
+    // The group comes back from __consumer_offsets, Stable, and the member may go on
+    // heartbeating in its generation.
+    let (broker, _unused) = start_broker(config).await;
+    let mut client = RawClient::connect(&broker).await;
+    assert_eq!(
+        describe(&mut client).await,
+        ("Stable".to_string(), 1, Bytes::from_static(b"all of it"))
+    );
+    assert_eq!(heartbeat(&mut client, &member_id, 1).await, 0);
+
+    let left: LeaveGroupResponse = client
+        .call(
+            ApiKey::LeaveGroup,
+            5,
+            14,
+            &LeaveGroupRequest::default()
+                .with_group_id(GroupId(s("flow")))
+                .with_members(vec![MemberIdentity::default().with_member_id(s(&member_id))]),
+        )
+        .await;
+    assert_eq!(left.error_code, 0);
+    assert_eq!(left.members[0].error_code, 0);
+    let listed: ListGroupsResponse = client
+        .call(ApiKey::ListGroups, 5, 15, &ListGroupsRequest::default())
+        .await;
+    let group = &listed.groups[0];
+    assert_eq!(
+        (group.group_id.0.as_str(), group.group_state.as_str()),
+        ("flow", "Empty")
+    );
     broker.stop().await;
 }

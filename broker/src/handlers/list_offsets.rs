@@ -1,6 +1,6 @@
 //! ListOffsets (key 2): offsets by timestamp. Special timestamps, as Kafka defines them:
-//! -1 latest (the high watermark), -2 earliest (the log start), -3 the batch with the
-//! largest timestamp (v7+), -4 earliest local (v8+; all data is local), -5 earliest pending
+//! -1 latest (the high watermark), -2 earliest (the log start), -3 the first record with the
+//! largest timestamp (v7+; Kafka's answer since KAFKA-16310), -4 earliest local (v8+; all data is local), -5 earliest pending
 //! upload (v9+; nothing is tiered, so none). A real timestamp finds the first record at or
 //! after it via the time index, or -1 when every record is older.
 
@@ -62,7 +62,11 @@ async fn lookup(
     let (offset, found_timestamp) = match timestamp {
         LATEST => (log.log_end_offset(), -1),
         EARLIEST | EARLIEST_LOCAL => (log.log_start_offset().await, -1),
-        MAX_TIMESTAMP if version >= 7 => log.max_timestamp().await.unwrap_or((-1, -1)),
+        MAX_TIMESTAMP if version >= 7 => match log.max_timestamp().await {
+            Ok(Some(found)) => (found.offset, found.timestamp_ms),
+            Ok(None) => (-1, -1),
+            Err(_) => return response.with_error_code(ResponseError::KafkaStorageError.code()),
+        },
         EARLIEST_PENDING_UPLOAD if version >= 9 => (-1, -1),
         t if t >= 0 => match log.offset_for_timestamp(t).await {
             Ok(Some(found)) => (found.offset, found.timestamp_ms),
