@@ -250,6 +250,15 @@ async fn create_topics_refusals_carry_kafka_error_codes() {
         create_topic(&mut client, "bad name", 1, &[]).await.topics[0].error_code,
         INVALID_TOPIC
     );
+    // Kafka refuses a name that differs from an existing one only in '.' versus '_'.
+    assert_eq!(
+        create_topic(&mut client, "a.b", 1, &[]).await.topics[0].error_code,
+        NONE
+    );
+    assert_eq!(
+        create_topic(&mut client, "a_b", 1, &[]).await.topics[0].error_code,
+        INVALID_TOPIC
+    );
     let replicated = CreateTopicsRequest::default().with_topics(vec![CreatableTopic::default()
         .with_name(name("r"))
         .with_num_partitions(1)

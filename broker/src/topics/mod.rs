@@ -42,6 +42,8 @@ pub enum TopicError {
     Unknown(String),
     #[error("invalid topic name {0:?}: {1}")]
     InvalidName(String, &'static str),
+    #[error("topic '{0}' collides with existing topic: {1}")]
+    Collides(String, String),
     #[error("invalid partition count {0}")]
     InvalidPartitions(i32),
     #[error("{0}")]
@@ -57,7 +59,9 @@ impl TopicError {
         match self {
             TopicError::AlreadyExists(_) => E::TopicAlreadyExists.code(),
             TopicError::Unknown(_) => E::UnknownTopicOrPartition.code(),
-            TopicError::InvalidName(..) => E::InvalidTopicException.code(),
+            TopicError::InvalidName(..) | TopicError::Collides(..) => {
+                E::InvalidTopicException.code()
+            }
             TopicError::InvalidPartitions(_) => E::InvalidPartitions.code(),
             TopicError::InvalidConfig(_) => E::InvalidConfig.code(),
             TopicError::Storage(_) => E::KafkaStorageError.code(),
@@ -142,6 +146,12 @@ impl TopicRegistry {
         let mut topics = self.write();
         if topics.contains_key(name) {
             return Err(TopicError::AlreadyExists(name.to_string()));
+        }
+        // Kafka refuses names that differ only in '.' versus '_': both map to the same
+        // metric names.
+        let normalized = |n: &str| n.replace('.', "_");
+        if let Some(existing) = topics.keys().find(|t| normalized(t) == normalized(name)) {
+            return Err(TopicError::Collides(name.to_string(), existing.clone()));
         }
         let meta = TopicMeta {
             name: name.to_string(),
