@@ -285,8 +285,8 @@ async fn bad_input_closes_only_the_offending_connection() {
             frame(&[0x27, 0x0f, 0, 0, 0, 0, 0, 1, 0xff, 0xff]),
         ),
         (
-            "known api not served (JoinGroup)",
-            frame(&[0, 11, 0, 5, 0, 0, 0, 1, 0xff, 0xff]),
+            "known api not served (EndTxn)",
+            frame(&[0, 26, 0, 3, 0, 0, 0, 1, 0xff, 0xff]),
         ),
         (
             "Produce v2, listed but refused as in Kafka 4.x",

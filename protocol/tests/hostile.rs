@@ -175,8 +175,8 @@ fn unknown_api_key_is_refused() {
 
 #[test]
 fn known_but_unserved_api_key_is_refused() {
-    // JoinGroup (11) exists in Kafka but is not served yet.
-    let frame = header(11, 5, 5);
+    // EndTxn (26) exists in Kafka but is not served yet (no transactions).
+    let frame = header(26, 3, 5);
     assert!(matches!(
         decode_request(&frame),
         Err(RequestRejection::UnsupportedApi(_))
