@@ -707,7 +707,7 @@ async fn describe_configs_reports_topic_overrides_defaults_and_synonyms() {
         if version >= 3 {
             assert_eq!(retention.config_type, 5, "LONG");
             assert_eq!(segment.config_type, 3, "INT");
-            assert_eq!(config(topic, "cleanup.policy").config_type, 2, "STRING");
+            assert_eq!(config(topic, "cleanup.policy").config_type, 7, "LIST");
             assert_eq!(
                 config(topic, "unclean.leader.election.enable").config_type,
                 1,
@@ -1113,6 +1113,32 @@ async fn alter_configs_refuses_what_kafka_refuses() {
         assert_eq!(results[0].0, code, "{ops:?}");
         assert!(results[0].1.is_some(), "{ops:?}");
         assert_eq!(overrides(&broker, "guarded"), unchanged, "{ops:?}");
+    }
+    // cleanup.policy is a LIST: APPEND and SUBTRACT edit its items (KIP-339).
+    create_topic(&broker, "listy", 1, &[]).await;
+    let list_ops = [
+        (OP_APPEND, "compact", "delete,compact"),
+        (OP_APPEND, "compact", "delete,compact"),
+        (OP_SUBTRACT, "delete", "compact"),
+    ];
+    for (op, item, expected) in list_ops {
+        let results = incremental_alter(
+            &mut client,
+            1,
+            vec![incremental_resource(
+                RESOURCE_TOPIC,
+                "listy",
+                &[("cleanup.policy", op, Some(item))],
+            )],
+            false,
+        )
+        .await;
+        assert_eq!(results[0].0, 0, "{op} {item}");
+        assert_eq!(
+            overrides(&broker, "listy"),
+            map(&[("cleanup.policy", expected)]),
+            "{op} {item}"
+        );
     }
     // One resource per request: the same resource twice in one request is refused whole.
     let cases = [

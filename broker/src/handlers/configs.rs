@@ -53,6 +53,7 @@ const TYPE_BOOLEAN: i8 = 1;
 const TYPE_STRING: i8 = 2;
 const TYPE_INT: i8 = 3;
 const TYPE_LONG: i8 = 5;
+const TYPE_LIST: i8 = 7;
 
 /// Kafka's `AlterConfigOp.OpType` codes.
 const OP_SET: i8 = 0;
@@ -216,6 +217,7 @@ fn type_code(kind: ConfigType) -> i8 {
         ConfigType::Long { .. } => TYPE_LONG,
         ConfigType::Int { .. } => TYPE_INT,
         ConfigType::Choice(_) => TYPE_STRING,
+        ConfigType::List(_) => TYPE_LIST,
         ConfigType::Boolean => TYPE_BOOLEAN,
     }
 }
@@ -457,13 +459,15 @@ async fn set_topic_configs(
         .set_configs(name, configs, validate_only)
         .await
         .map(|_| ())
-        .map_err(|e| {
-            let message = match &e {
-                TopicError::Unknown(topic) => format!("The topic '{topic}' does not exist."),
-                other => other.to_string(),
-            };
-            (e.code(), Some(message))
-        })
+        .map_err(topic_refusal)
+}
+
+fn topic_refusal(e: TopicError) -> Refusal {
+    let message = match &e {
+        TopicError::Unknown(topic) => format!("The topic '{topic}' does not exist."),
+        other => other.to_string(),
+    };
+    (e.code(), Some(message))
 }
 
 /// The legacy AlterConfigs: each resource's config set replaces its overrides whole.
@@ -646,39 +650,63 @@ async fn incremental_alter_resource(
         }
         RESOURCE_TOPIC => {
             check_topic_name(name)?;
-            // Kafka's controller starts from the stored overrides (none for a missing
-            // topic, whose absence is reported after the values are validated).
-            let mut configs = ctx
-                .topics
-                .get(name)
-                .map(|meta| meta.configs)
-                .unwrap_or_default();
-            // Keys are distinct (checked above), so the order of the operations is moot.
+            // APPEND/SUBTRACT only apply to LIST configs (KIP-339).
             for config in &resource.configs {
-                let key = config.name.as_str();
-                match (config.config_operation, &config.value) {
-                    (OP_SET, Some(value)) => {
-                        configs.insert(key.to_string(), value.to_string());
-                    }
-                    (OP_DELETE, _) => {
-                        configs.remove(key);
-                    }
-                    (op, _) => {
-                        // APPEND/SUBTRACT (SET without a value was refused above): no Petrel
-                        // topic config is a list.
-                        let verb = if op == OP_APPEND {
-                            "APPEND"
-                        } else {
-                            "SUBTRACT"
-                        };
-                        return Err(refuse(
-                            ResponseError::InvalidConfig,
-                            format!("Can't {verb} to key {key} because its type is not LIST."),
-                        ));
-                    }
+                let op = config.config_operation;
+                let is_list = matches!(
+                    config_defs::def(config.name.as_str()).map(|d| d.kind),
+                    Some(ConfigType::List(_))
+                );
+                if (op == OP_APPEND || op == OP_SUBTRACT) && !is_list {
+                    let verb = if op == OP_APPEND { "APPEND" } else { "SUBTRACT" };
+                    return Err(refuse(
+                        ResponseError::InvalidConfig,
+                        format!(
+                            "Can't {verb} to key {} because its type is not LIST.",
+                            config.name.as_str()
+                        ),
+                    ));
                 }
             }
-            set_topic_configs(ctx, name, configs, validate_only).await
+            // Kafka's controller starts from the stored overrides (none for a missing
+            // topic, whose absence is reported after the values are validated). The edit
+            // runs under the topic service's change lock, so concurrent alters of the same
+            // topic cannot lose each other's changes.
+            let edit = |configs: &mut BTreeMap<String, String>| {
+                // Keys are distinct (checked above), so the order of the operations is moot.
+                for config in &resource.configs {
+                    let key = config.name.as_str();
+                    let value = config.value.as_ref().map(|v| v.as_str()).unwrap_or("");
+                    match config.config_operation {
+                        OP_SET => {
+                            configs.insert(key.to_string(), value.to_string());
+                        }
+                        OP_DELETE => {
+                            configs.remove(key);
+                        }
+                        op => {
+                            let current = config_defs::effective(configs, key).to_string();
+                            let mut items: Vec<&str> =
+                                current.split(',').filter(|i| !i.is_empty()).collect();
+                            for item in value.split(',').map(str::trim) {
+                                if op == OP_APPEND {
+                                    if !items.contains(&item) {
+                                        items.push(item);
+                                    }
+                                } else {
+                                    items.retain(|i| *i != item);
+                                }
+                            }
+                            configs.insert(key.to_string(), items.join(","));
+                        }
+                    }
+                }
+            };
+            ctx.topics
+                .update_configs(name, validate_only, edit)
+                .await
+                .map(|_| ())
+                .map_err(topic_refusal)
         }
         other => Err(refuse(
             ResponseError::InvalidRequest,

@@ -132,6 +132,24 @@ impl Topics {
         Ok(meta)
     }
 
+    /// Edits a topic's overrides in place under the change lock (IncrementalAlterConfigs:
+    /// read, modify and write as one step); the result is validated like `set_configs`.
+    pub async fn update_configs(
+        &self,
+        name: &str,
+        validate_only: bool,
+        edit: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> Result<TopicMeta, TopicError> {
+        let _change = self.changes.lock().await;
+        let mut configs = self.get(name).map(|meta| meta.configs).unwrap_or_default();
+        edit(&mut configs);
+        let meta = self.registry.set_configs(name, configs, validate_only)?;
+        if !validate_only {
+            self.partitions.apply_configs(&meta).await;
+        }
+        Ok(meta)
+    }
+
     pub async fn set_configs(
         &self,
         name: &str,
