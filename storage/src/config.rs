@@ -1,6 +1,7 @@
 //! Per-partition log settings, named and defaulted as Apache Kafka's topic configs
 //! (`segment.bytes`, `segment.ms`, `index.interval.bytes`, `retention.ms`,
-//! `retention.bytes`, `message.timestamp.type`).
+//! `retention.bytes`, `message.timestamp.type`, `cleanup.policy=compact`,
+//! `delete.retention.ms`).
 
 /// How a batch's timestamps are set (Kafka's `message.timestamp.type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,6 +30,13 @@ pub struct LogConfig {
     pub retention_bytes: i64,
     /// `message.timestamp.type`.
     pub timestamp_type: TimestampType,
+    /// `cleanup.policy` includes `compact`: retention passes also compact the closed
+    /// segments (see `PartitionLog::compact`). Deletion by age or size is governed by
+    /// `retention_ms` / `retention_bytes` alone (-1 when the policy lacks `delete`).
+    pub compact: bool,
+    /// How long compaction keeps a tombstone (a record with a null value) after its
+    /// segment was last modified, so that consumers catch the delete (`delete.retention.ms`).
+    pub delete_retention_ms: i64,
 }
 
 impl Default for LogConfig {
@@ -40,6 +48,8 @@ impl Default for LogConfig {
             retention_ms: 7 * 24 * 60 * 60 * 1000,
             retention_bytes: -1,
             timestamp_type: TimestampType::CreateTime,
+            compact: false,
+            delete_retention_ms: 24 * 60 * 60 * 1000,
         }
     }
 }

@@ -34,5 +34,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{LogConfig, TimestampType};
 pub use error::{Result, StorageError};
 pub use log::{
-    AppendInfo, Durability, FileRegion, PartitionLog, ReadResult, RetentionOutcome, TimestampOffset,
+    AppendInfo, CompactionStats, Durability, FileRegion, PartitionLog, ReadResult,
+    RetentionOutcome, TimestampOffset,
 };

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 
 use bytes::Bytes;
 use petrel_protocol::records::{
-    parse_batch_header, validate_batch, BatchHeader, RecordError, BATCH_HEADER_BYTES,
+    parse_batch_header, validate_stored_batch, BatchHeader, RecordError, BATCH_HEADER_BYTES,
 };
 
 use crate::error::{Result, StorageError};
@@ -41,7 +41,9 @@ pub enum ScanEnd {
 }
 
 /// Visits every batch of `file` between `start` and `end` (file positions). With
-/// `validate`, each batch's CRC and structure are checked and its bytes handed over.
+/// `validate`, each batch's CRC and structure are checked and its bytes handed over. Stored
+/// batches are checked by `validate_stored_batch`, which accepts the offset gaps compaction
+/// leaves (`validate_batch`'s strict rules are for produced batches only).
 pub async fn scan(
     disk: &Disk,
     file: &LogFile,
@@ -76,7 +78,7 @@ pub async fn scan(
                 .ensure(disk, file, position, total_bytes as usize, end)
                 .await?;
             let batch = window.slice(position, total_bytes as usize);
-            if let Err(error) = validate_batch(&batch) {
+            if let Err(error) = validate_stored_batch(&batch) {
                 return Ok(ScanEnd::Corrupt { position, error });
             }
             Some(batch)

@@ -41,6 +41,9 @@ pub struct AppendedBatch {
 pub struct Segment {
     pub base_offset: i64,
     dir: PathBuf,
+    /// Appended to every file name: empty for a live segment, `.cleaned` for one that
+    /// compaction is writing (see `log/compact.rs`).
+    suffix: &'static str,
     pub(crate) log: LogFile,
     index_file: LogFile,
     time_index_file: LogFile,
@@ -66,25 +69,31 @@ pub struct Segment {
 }
 
 impl Segment {
-    fn paths(dir: &Path, base_offset: i64) -> [PathBuf; 3] {
+    /// The log, offset-index and time-index paths of a segment, each ending in `suffix`.
+    pub(crate) fn paths_with_suffix(dir: &Path, base_offset: i64, suffix: &str) -> [PathBuf; 3] {
         let stem = file_stem(base_offset);
         [
-            dir.join(format!("{stem}.log")),
-            dir.join(format!("{stem}.index")),
-            dir.join(format!("{stem}.timeindex")),
+            dir.join(format!("{stem}.log{suffix}")),
+            dir.join(format!("{stem}.index{suffix}")),
+            dir.join(format!("{stem}.timeindex{suffix}")),
         ]
     }
 
-    /// Creates a new, empty segment (its files must not exist yet, except leftovers of a
-    /// crash during an earlier creation, which are emptied).
-    pub async fn create(
+    fn paths(dir: &Path, base_offset: i64) -> [PathBuf; 3] {
+        Self::paths_with_suffix(dir, base_offset, "")
+    }
+
+    /// Creates an empty segment whose files carry `suffix` (compaction's `.cleaned`
+    /// output, which recovery discards if it finds it). Otherwise as [`Segment::create`].
+    pub(crate) async fn create_with_suffix(
         dir: &Path,
         base_offset: i64,
         disk: &Disk,
         now_ms: i64,
         index_interval_bytes: u64,
+        suffix: &'static str,
     ) -> Result<Segment> {
-        let [log_path, index_path, time_path] = Self::paths(dir, base_offset);
+        let [log_path, index_path, time_path] = Self::paths_with_suffix(dir, base_offset, suffix);
         let open = |path: &Path| -> Result<LogFile> {
             let file =
                 LogFile::open(path, OpenMode::Create).map_err(|e| StorageError::io(path, e))?;
@@ -94,6 +103,7 @@ impl Segment {
         let segment = Segment {
             base_offset,
             dir: dir.to_path_buf(),
+            suffix,
             log: open(&log_path)?,
             index_file: open(&index_path)?,
             time_index_file: open(&time_path)?,
@@ -113,6 +123,18 @@ impl Segment {
             .await
             .map_err(|e| StorageError::io(dir, e))?;
         Ok(segment)
+    }
+
+    /// Creates a new, empty segment (its files must not exist yet, except leftovers of a
+    /// crash during an earlier creation, which are emptied).
+    pub async fn create(
+        dir: &Path,
+        base_offset: i64,
+        disk: &Disk,
+        now_ms: i64,
+        index_interval_bytes: u64,
+    ) -> Result<Segment> {
+        Self::create_with_suffix(dir, base_offset, disk, now_ms, index_interval_bytes, "").await
     }
 
     /// Opens the files of an existing segment. Its indexes are loaded but not trusted
@@ -142,6 +164,7 @@ impl Segment {
         let segment = Segment {
             base_offset,
             dir: dir.to_path_buf(),
+            suffix: "",
             log,
             index_file,
             time_index_file,
@@ -336,7 +359,7 @@ impl Segment {
     /// Removes the segment's files. Open [`LogFile`] handles (file regions being sent)
     /// keep working: the inode lives until the last handle closes.
     pub(crate) async fn delete(&self, disk: &Disk) -> Result<()> {
-        for path in Self::paths(&self.dir, self.base_offset) {
+        for path in Self::paths_with_suffix(&self.dir, self.base_offset, self.suffix) {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

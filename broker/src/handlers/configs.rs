@@ -658,7 +658,11 @@ async fn incremental_alter_resource(
                     Some(ConfigType::List(_))
                 );
                 if (op == OP_APPEND || op == OP_SUBTRACT) && !is_list {
-                    let verb = if op == OP_APPEND { "APPEND" } else { "SUBTRACT" };
+                    let verb = if op == OP_APPEND {
+                        "APPEND"
+                    } else {
+                        "SUBTRACT"
+                    };
                     return Err(refuse(
                         ResponseError::InvalidConfig,
                         format!(

@@ -12,8 +12,12 @@ use petrel_storage::{LogConfig, TimestampType};
 /// The kind of value a config takes, for validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConfigType {
-    Long { min: i64 },
-    Int { min: i64 },
+    Long {
+        min: i64,
+    },
+    Int {
+        min: i64,
+    },
     Choice(&'static [&'static str]),
     /// Comma-separated items, each one of these, none twice (Kafka's LIST type).
     List(&'static [&'static str]),
@@ -38,7 +42,7 @@ pub const TOPIC_CONFIGS: &[ConfigDef] = &[
         default: "delete",
         kind: ConfigType::List(&["compact", "delete"]),
         broker_synonym: "log.cleanup.policy",
-        doc: "delete: retention removes old segments; compact: kept (the log cleaner is not built yet).",
+        doc: "delete: retention removes old segments; compact: closed segments keep only the latest record per key.",
     },
     ConfigDef {
         name: "compression.type",
@@ -46,6 +50,13 @@ pub const TOPIC_CONFIGS: &[ConfigDef] = &[
         kind: ConfigType::Choice(&["producer"]),
         broker_synonym: "compression.type",
         doc: "Batches are stored as the producer compressed them.",
+    },
+    ConfigDef {
+        name: "delete.retention.ms",
+        default: "86400000",
+        kind: ConfigType::Long { min: 0 },
+        broker_synonym: "log.cleaner.delete.retention.ms",
+        doc: "How long compaction keeps tombstones (null values) so consumers see deletes.",
     },
     ConfigDef {
         name: "index.interval.bytes",
@@ -175,9 +186,9 @@ fn number(overrides: &BTreeMap<String, String>, name: &str) -> i64 {
 
 /// The storage settings a topic's configs imply.
 pub fn log_config(overrides: &BTreeMap<String, String>) -> LogConfig {
-    let deletes = effective(overrides, "cleanup.policy")
-        .split(',')
-        .any(|policy| policy == "delete");
+    let policy = effective(overrides, "cleanup.policy");
+    let deletes = policy.split(',').any(|policy| policy == "delete");
+    let compacts = policy.split(',').any(|policy| policy == "compact");
     LogConfig {
         segment_bytes: number(overrides, "segment.bytes").max(1) as u64,
         segment_ms: number(overrides, "segment.ms"),
@@ -198,6 +209,8 @@ pub fn log_config(overrides: &BTreeMap<String, String>) -> LogConfig {
         } else {
             TimestampType::CreateTime
         },
+        compact: compacts,
+        delete_retention_ms: number(overrides, "delete.retention.ms"),
     }
 }
 

@@ -42,10 +42,24 @@ pub enum RecordError {
     #[error("unknown compression codec {codec}")]
     UnknownCompression { codec: u8 },
     /// [`super::records`] was asked to read the records of a compressed batch. Not a wire
-    /// error (the caller must decompress first); it maps to `CORRUPT_MESSAGE` only so that
-    /// [`RecordError::kafka_error_code`] is total.
+    /// error (the caller must decompress first, with [`super::decompress_records`]); it maps
+    /// to `CORRUPT_MESSAGE` only so that [`RecordError::kafka_error_code`] is total.
     #[error("records of a {compression:?}-compressed batch cannot be read without decompressing")]
     Compressed { compression: Compression },
+    /// The records section of a compressed batch is not a valid stream of its codec
+    /// (truncated, garbage, failed checksum). `reason` is the decoder's message.
+    #[error("cannot decompress {compression:?} records: {reason}")]
+    Decompression {
+        compression: Compression,
+        reason: String,
+    },
+    /// The records section decompresses to more than the caller's limit: a decompression
+    /// bomb, or a batch bigger than the caller is prepared to hold in memory.
+    #[error("{compression:?} records decompress to more than {limit} bytes")]
+    DecompressedTooLarge {
+        compression: Compression,
+        limit: usize,
+    },
 
     /// `recordsCount` is negative.
     #[error("negative recordsCount {records_count}")]
@@ -102,7 +116,11 @@ impl RecordError {
             | RecordError::LengthMismatch { .. }
             | RecordError::CrcMismatch { .. }
             | RecordError::UnknownCompression { .. }
-            | RecordError::Compressed { .. } => ResponseError::CorruptMessage.code(),
+            | RecordError::Compressed { .. }
+            | RecordError::Decompression { .. } => ResponseError::CorruptMessage.code(),
+            // Kafka has no such limit (it streams); of its codes, "larger than the server
+            // will accept" is the one that says what happened.
+            RecordError::DecompressedTooLarge { .. } => ResponseError::MessageTooLarge.code(),
             RecordError::UnsupportedMagic { magic } => {
                 if matches!(magic, 0 | 1) {
                     ResponseError::InvalidRecord.code()

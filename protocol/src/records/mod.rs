@@ -10,6 +10,8 @@
 //!     --set_base_offset / set_partition_leader_epoch / set_log_append_time--> segment file
 //! segment bytes --BatchIter--> batches, and Truncated { offset } at a torn tail
 //! batch bytes --records--> Record views (compaction, tests)
+//! compressed batch bytes --decompress_records--> DecompressedRecords --records--> Record views
+//!     (timestamp lookups)
 //! ```
 //!
 //! Layout of a batch (all integers big-endian; offsets from the start of the batch):
@@ -34,8 +36,10 @@
 //! code the broker should answer with ([`RecordError::kafka_error_code`]).
 //!
 //! Compressed batches are checked up to their CRC only: their records are not inspected
-//! (that needs decompression, which the broker does only where a feature requires it).
+//! on the produce/fetch path. Features that need their records (ListOffsets by timestamp)
+//! decompress them with [`compression`], within a memory limit the caller sets.
 
+pub mod compression;
 pub mod error;
 pub mod header;
 pub mod iter;
@@ -44,6 +48,7 @@ pub mod record;
 pub mod validate;
 mod varint;
 
+pub use compression::{decompress, decompress_records, DecompressedRecords};
 pub use error::{FieldProblem, RecordError, RecordField};
 pub use header::{parse_batch_header, BatchHeader, Compression, TimestampType};
 pub use iter::BatchIter;
@@ -51,7 +56,7 @@ pub use patch::{
     set_base_offset, set_log_append_time, set_max_timestamp, set_partition_leader_epoch,
 };
 pub use record::{records, Record, RecordHeader, Records};
-pub use validate::validate_batch;
+pub use validate::{validate_batch, validate_stored_batch};
 
 /// Size of the fixed part of a v2 batch, up to and including `recordsCount`.
 pub const BATCH_HEADER_BYTES: usize = 61;

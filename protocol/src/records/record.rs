@@ -57,8 +57,8 @@ pub struct Record<'a> {
 /// CRC (call [`super::validate_batch`] first for untrusted bytes) nor that offset deltas run
 /// 0, 1, 2, ... (compaction leaves gaps; `validate_batch` checks them for produced batches).
 ///
-/// A compressed batch yields one [`RecordError::Compressed`]. After the first error the
-/// iterator ends.
+/// A compressed batch yields one [`RecordError::Compressed`]: read its records with
+/// [`super::decompress_records`]. After the first error the iterator ends.
 pub fn records(batch: &[u8]) -> Records<'_> {
     let start = || -> Result<RecordWalker<'_>, RecordError> {
         let header = parse_exact_batch(batch)?;
@@ -69,6 +69,22 @@ pub fn records(batch: &[u8]) -> Records<'_> {
         RecordWalker::new(batch, header.records_count)
     };
     match start() {
+        Ok(walker) => Records {
+            walker: Some(walker),
+            error: None,
+        },
+        Err(error) => Records {
+            walker: None,
+            error: Some(error),
+        },
+    }
+}
+
+/// Iterates over `records_count` records laid out in `section` as in a batch's records
+/// section: the decompressed section of a compressed batch
+/// ([`super::compression::DecompressedRecords::records`]).
+pub(crate) fn records_in(section: &[u8], records_count: i32) -> Records<'_> {
+    match RecordWalker::over_section(section, records_count) {
         Ok(walker) => Records {
             walker: Some(walker),
             error: None,
@@ -114,11 +130,20 @@ pub(crate) struct RecordWalker<'a> {
 impl<'a> RecordWalker<'a> {
     /// `batch` is one whole batch; `records_count` is its header's.
     pub(crate) fn new(batch: &'a [u8], records_count: i32) -> Result<Self, RecordError> {
+        Self::over_section(
+            batch.get(BATCH_HEADER_BYTES..).unwrap_or_default(),
+            records_count,
+        )
+    }
+
+    /// Walks `section`, the records section of a batch on its own (the batch's bytes from
+    /// [`BATCH_HEADER_BYTES`] on, or their decompressed form).
+    pub(crate) fn over_section(section: &'a [u8], records_count: i32) -> Result<Self, RecordError> {
         if records_count < 0 {
             return Err(RecordError::NegativeRecordCount { records_count });
         }
         Ok(RecordWalker {
-            rest: batch.get(BATCH_HEADER_BYTES..).unwrap_or_default(),
+            rest: section,
             index: 0,
             declared: records_count,
             finished: false,

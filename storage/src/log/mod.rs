@@ -6,10 +6,12 @@
 //! offset is also published on a `watch` channel so that fetches can wait for new data
 //! without polling.
 //!
-//! Modules: [`recovery`] (open), [`append`], [`read`], [`retention`] (deletion by time,
-//! size, log-start-offset advance, truncation).
+//! Modules: [`recovery`] (open), [`append`], [`read`] (also timestamp lookups, MAX_TIMESTAMP
+//! included), [`retention`] (deletion by time, size, log-start-offset advance, truncation),
+//! [`compact`] (log compaction of closed segments, for `cleanup.policy=compact`).
 
 mod append;
+mod compact;
 mod read;
 mod recovery;
 mod retention;
@@ -21,6 +23,7 @@ use std::sync::Arc;
 use tokio::sync::{watch, Mutex};
 
 pub use append::{AppendInfo, Durability};
+pub use compact::CompactionStats;
 pub use read::{FileRegion, ReadResult, TimestampOffset};
 pub use retention::RetentionOutcome;
 
@@ -40,6 +43,9 @@ pub struct PartitionLog {
     state: Mutex<LogState>,
     /// The log end offset, for waiters (fetch long-polling) and lock-free reads.
     end_offset_tx: watch::Sender<i64>,
+    /// Serialises compaction passes and remembers when the next one is due; never taken
+    /// while `state` is held.
+    cleaner: Mutex<compact::CleanerState>,
 }
 
 #[derive(Debug)]
@@ -78,6 +84,7 @@ impl PartitionLog {
             clock,
             state: Mutex::new(state),
             end_offset_tx,
+            cleaner: Mutex::new(compact::CleanerState::default()),
         })
     }
 
@@ -156,18 +163,6 @@ impl PartitionLog {
             .sync_data(&file)
             .await
             .map_err(|e| crate::error::StorageError::io(file.path(), e))
-    }
-
-    /// The largest batch timestamp in the log and the last offset of that batch
-    /// (ListOffsets' MAX_TIMESTAMP), or None for an empty log.
-    pub async fn max_timestamp(&self) -> Option<(i64, i64)> {
-        let state = self.state.lock().await;
-        state
-            .segments
-            .values()
-            .filter(|s| !s.is_empty() && s.max_timestamp_ms() >= 0)
-            .max_by_key(|s| s.max_timestamp_ms())
-            .map(|s| (s.offset_of_max_timestamp, s.max_timestamp_ms()))
     }
 
     /// Visits the header of every batch holding offsets at or after `from_offset`, oldest

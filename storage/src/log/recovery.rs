@@ -31,6 +31,9 @@ pub(super) async fn open_state(
     now_ms: i64,
 ) -> Result<LogState> {
     std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
+    // Before listing segments: a compaction swap that reached its commit point replaces
+    // its segment now; one that did not is rolled back (`.cleaned` files go below).
+    super::compact::finish_interrupted_swaps(dir, disk).await?;
     let bases = segment_bases(dir)?;
     let mut segments = BTreeMap::new();
     let last_base = bases.last().copied();
@@ -112,7 +115,7 @@ fn segment_bases(dir: &Path) -> Result<Vec<i64>> {
 }
 
 /// A closed segment: trust its length; rebuild indexes only if they are unusable.
-async fn load_closed(
+pub(super) async fn load_closed(
     disk: &Disk,
     segment: &mut Segment,
     indexes_valid: bool,

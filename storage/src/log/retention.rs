@@ -21,7 +21,8 @@ pub struct RetentionOutcome {
 
 impl PartitionLog {
     /// Deletes closed segments past `retention.ms` (by their newest record) or beyond
-    /// `retention.bytes` (oldest first); the active segment is never deleted.
+    /// `retention.bytes` (oldest first); the active segment is never deleted. Then, for a
+    /// `compact` log, runs a compaction pass if one is due ([`PartitionLog::compact_if_due`]).
     pub async fn apply_retention(&self) -> Result<RetentionOutcome> {
         let now_ms = self.clock.now_ms();
         let mut state = self.state.lock().await;
@@ -37,9 +38,11 @@ impl PartitionLog {
             .map(|s| (s.base_offset, s.size_bytes(), s.max_timestamp_ms()))
             .collect();
         for (base, size, max_timestamp_ms) in closed {
+            // A segment compaction emptied holds nothing to retain; without this its
+            // missing timestamp would hold back time retention of every later segment.
             let expired = config.retention_ms >= 0
-                && max_timestamp_ms >= 0
-                && now_ms - max_timestamp_ms > config.retention_ms;
+                && (size == 0
+                    || (max_timestamp_ms >= 0 && now_ms - max_timestamp_ms > config.retention_ms));
             let over_size = config.retention_bytes >= 0
                 && total_bytes.saturating_sub(size) >= config.retention_bytes as u64;
             if !(expired || over_size) {
@@ -52,6 +55,11 @@ impl PartitionLog {
         if outcome.segments_deleted > 0 {
             info!(dir = %self.dir.display(), segments = outcome.segments_deleted, bytes = outcome.bytes_deleted, log_start_offset = outcome.log_start_offset, "retention deleted segments");
         }
+        drop(state);
+        // Compaction rides on the retention schedule, as Kafka's cleaner and retention both
+        // run in the background; it does nothing unless the log is `compact` and a pass
+        // is due (see `compact_if_due`).
+        self.compact_if_due().await?;
         Ok(outcome)
     }
 

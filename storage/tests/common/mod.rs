@@ -49,6 +49,112 @@ pub fn batch(seq: u64, records: usize, record_bytes: usize, timestamp_ms: i64) -
     buf
 }
 
+/// One CreateTime batch with a record per timestamp in `timestamps` (key `"{seq}-{i}"`, a
+/// `record_bytes` value), uncompressed, as the oracle encodes it.
+pub fn batch_with_timestamps(seq: u64, timestamps: &[i64], record_bytes: usize) -> BytesMut {
+    let records: Vec<(i64, i64)> = timestamps
+        .iter()
+        .enumerate()
+        .map(|(i, &timestamp)| (i as i64, timestamp))
+        .collect();
+    batch_with_offsets(seq, &records, record_bytes)
+}
+
+/// As [`batch_with_timestamps`], with (offset delta, timestamp) per record: deltas with gaps
+/// make a batch as compaction leaves it (base and last offsets kept, records dropped).
+pub fn batch_with_offsets(seq: u64, records: &[(i64, i64)], record_bytes: usize) -> BytesMut {
+    let records: Vec<Record> = records
+        .iter()
+        .enumerate()
+        .map(|(i, &(offset, timestamp))| Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset,
+            // Kept at offset - 1 so that the oracle keeps the records in one batch.
+            sequence: offset as i32 - 1,
+            timestamp,
+            key: Some(Bytes::from(format!("{seq}-{i}"))),
+            value: Some(value_of(seq, i, record_bytes)),
+            headers: indexmap::IndexMap::new(),
+        })
+        .collect();
+    let mut buf = BytesMut::new();
+    RecordBatchEncoder::encode(
+        &mut buf,
+        &records,
+        &RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        },
+    )
+    .expect("oracle encodes");
+    buf
+}
+
+/// `batch` (one uncompressed batch) with its records section compressed by `codec` as
+/// Kafka's clients write it (snappy in snappy-java's xerial framing), with its length,
+/// attributes and CRC fixed up. The workspace builds kafka-protocol without its codecs (its
+/// lz4 and zstd ones are C libraries), so the codec crates compress directly.
+pub fn compress(batch: &[u8], codec: petrel_protocol::records::Compression) -> BytesMut {
+    use petrel_protocol::records::{Compression as Codec, BATCH_HEADER_BYTES};
+    use std::io::Write;
+
+    let section = &batch[BATCH_HEADER_BYTES..];
+    let compressed = match codec {
+        Codec::None => section.to_vec(),
+        Codec::Gzip => {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+            encoder.write_all(section).unwrap();
+            encoder.finish().unwrap()
+        }
+        Codec::Snappy => {
+            let mut out = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01".to_vec();
+            for block in section.chunks(32 * 1024) {
+                let raw = snap::raw::Encoder::new().compress_vec(block).unwrap();
+                out.extend_from_slice(&(raw.len() as u32).to_be_bytes());
+                out.extend_from_slice(&raw);
+            }
+            out
+        }
+        Codec::Lz4 => {
+            let mut encoder = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            encoder.write_all(section).unwrap();
+            encoder.finish().unwrap()
+        }
+        Codec::Zstd => {
+            ruzstd::encoding::compress_to_vec(section, ruzstd::encoding::CompressionLevel::Fastest)
+        }
+    };
+    with_section(batch, codec, &compressed)
+}
+
+/// `batch`'s header with `section` as its records, marked as compressed by `codec`, with
+/// length and CRC made to match (so garbage sections pass the CRC check too).
+pub fn with_section(
+    batch: &[u8],
+    codec: petrel_protocol::records::Compression,
+    section: &[u8],
+) -> BytesMut {
+    use petrel_protocol::records::{offsets, BATCH_HEADER_BYTES};
+
+    let mut out = BytesMut::from(&batch[..BATCH_HEADER_BYTES]);
+    out.extend_from_slice(section);
+    let length = (out.len() - 12) as i32;
+    out[offsets::BATCH_LENGTH..offsets::PARTITION_LEADER_EPOCH]
+        .copy_from_slice(&length.to_be_bytes());
+    let attributes = i16::from_be_bytes([out[offsets::ATTRIBUTES], out[offsets::ATTRIBUTES + 1]]);
+    let attributes = (attributes & !7) | i16::from(codec.id());
+    out[offsets::ATTRIBUTES..offsets::LAST_OFFSET_DELTA].copy_from_slice(&attributes.to_be_bytes());
+    let crc = crc32c::crc32c(&out[offsets::ATTRIBUTES..]);
+    out[offsets::CRC..offsets::ATTRIBUTES].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
 pub fn value_of(seq: u64, i: usize, len: usize) -> Bytes {
     let seed = format!("value of batch {seq} record {i};");
     Bytes::from(seed.bytes().cycle().take(len).collect::<Vec<u8>>())
