@@ -694,7 +694,7 @@ async fn describe_configs_reports_topic_overrides_defaults_and_synonyms() {
             synonyms,
             [
                 ("retention.ms", Some("3600000"), SOURCE_TOPIC_CONFIG),
-                ("log.retention.ms", Some("604800000"), SOURCE_DEFAULT_CONFIG),
+                ("log.retention.hours", Some("168"), SOURCE_DEFAULT_CONFIG),
             ]
         );
 

@@ -188,9 +188,10 @@ fn describe_topic(ctx: &BrokerContext, name: &str) -> Result<Vec<Described>, Ref
         .iter()
         .map(|def| {
             let value = config_defs::effective(&meta.configs, def.name).to_string();
+            let (synonym_name, synonym_value) = default_synonym(def);
             let default_synonym = (
-                def.broker_synonym.to_string(),
-                def.default.to_string(),
+                synonym_name.to_string(),
+                synonym_value.to_string(),
                 SOURCE_DEFAULT_CONFIG,
             );
             let (source, synonyms) = if meta.configs.contains_key(def.name) {
@@ -210,6 +211,18 @@ fn describe_topic(ctx: &BrokerContext, name: &str) -> Result<Vec<Described>, Ref
             }
         })
         .collect())
+}
+
+/// The broker config Kafka reports as a topic config's default synonym. Usually the
+/// config's broker twin with the same value; but `log.retention.ms` and `log.roll.ms` have no
+/// default in Kafka (they override the hour-based settings when set), so the default comes
+/// from `log.retention.hours` / `log.roll.hours`, in hours.
+fn default_synonym(def: &config_defs::ConfigDef) -> (&'static str, &'static str) {
+    match def.name {
+        "retention.ms" => ("log.retention.hours", "168"),
+        "segment.ms" => ("log.roll.hours", "168"),
+        _ => (def.broker_synonym, def.default),
+    }
 }
 
 fn type_code(kind: ConfigType) -> i8 {
