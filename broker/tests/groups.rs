@@ -98,10 +98,18 @@ async fn committed_offsets_survive_a_restart() {
         .await;
     assert_eq!(found.error_code, 0);
     assert_eq!(found.node_id.0, broker.context.node_id);
+    broker
+        .context
+        .topics
+        .create("t", 3, Default::default(), false)
+        .await
+        .unwrap();
+    // Partitions that do not exist are refused, as Kafka does, in request order.
     assert_eq!(
-        commit(&mut client, "g", "t", &[(0, 5), (1, 7)]).await,
-        [0, 0]
+        commit(&mut client, "g", "t", &[(0, 5), (7, 1), (1, 7)]).await,
+        [0, 3, 0]
     );
+    assert_eq!(commit(&mut client, "g", "nope", &[(0, 1)]).await, [3]);
     assert_eq!(commit(&mut client, "g", "t", &[(1, 9)]).await, [0]);
     assert_eq!(fetch(&mut client, "g", "t", &[0, 1, 2]).await, [5, 9, -1]);
     drop(client);

@@ -45,6 +45,7 @@ const KEY_TYPE_GROUP: i8 = 0;
 const AUTHORIZED_OPERATIONS_OMITTED: i32 = i32::MIN;
 /// The only group type this coordinator runs (KIP-848's "consumer" groups are not served).
 const CLASSIC: &str = "classic";
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
 
 fn s(text: &str) -> StrBytes {
     StrBytes::from_string(text.to_string())
@@ -282,21 +283,42 @@ pub async fn offset_commit(
     version: i16,
     request: &OffsetCommitRequest,
 ) -> OffsetCommitResponse {
+    // Kafka refuses commits for partitions that do not exist before the coordinator sees
+    // them (UNKNOWN_TOPIC_OR_PARTITION); they keep their place in the response.
+    let exists =
+        |topic: &str, partition: i32| ctx.topics.partitions.get(topic, partition).is_some();
+    let unknown: Vec<PartitionResult> = request
+        .topics
+        .iter()
+        .flat_map(|t| {
+            t.partitions
+                .iter()
+                .filter(|p| !exists(t.name.0.as_str(), p.partition_index))
+                .map(|p| PartitionResult {
+                    topic: t.name.0.to_string(),
+                    partition: p.partition_index,
+                    error_code: UNKNOWN_TOPIC_OR_PARTITION,
+                })
+        })
+        .collect();
     let offsets = request
         .topics
         .iter()
         .flat_map(|t| {
-            t.partitions.iter().map(move |p| coordinator::CommitOffset {
-                topic: t.name.0.to_string(),
-                partition: p.partition_index,
-                offset: p.committed_offset,
-                leader_epoch: p.committed_leader_epoch,
-                metadata: p
-                    .committed_metadata
-                    .as_ref()
-                    .map_or_else(String::new, |m| m.to_string()),
-                commit_timestamp_ms: -1,
-            })
+            t.partitions
+                .iter()
+                .filter(|p| exists(t.name.0.as_str(), p.partition_index))
+                .map(move |p| coordinator::CommitOffset {
+                    topic: t.name.0.to_string(),
+                    partition: p.partition_index,
+                    offset: p.committed_offset,
+                    leader_epoch: p.committed_leader_epoch,
+                    metadata: p
+                        .committed_metadata
+                        .as_ref()
+                        .map_or_else(String::new, |m| m.to_string()),
+                    commit_timestamp_ms: -1,
+                })
         })
         .collect();
     let commit = coordinator::OffsetCommitRequest {
@@ -317,7 +339,7 @@ pub async fn offset_commit(
             c.commit_offsets(now, token, &group_id, commit)
         })
         .await;
-    let results = match reply {
+    let committed = match reply {
         Some(Reply::OffsetCommit(results)) => results,
         _ => request
             .topics
@@ -331,6 +353,23 @@ pub async fn offset_commit(
             })
             .collect(),
     };
+    // Back in request order.
+    let results = request
+        .topics
+        .iter()
+        .flat_map(|t| {
+            t.partitions
+                .iter()
+                .map(move |p| (t.name.0.as_str(), p.partition_index))
+        })
+        .filter_map(|(topic, partition)| {
+            committed
+                .iter()
+                .chain(&unknown)
+                .find(|r| r.topic == topic && r.partition == partition)
+                .cloned()
+        })
+        .collect();
     let topics = group_by_topic(results, |r| {
         OffsetCommitResponsePartition::default()
             .with_partition_index(r.partition)
