@@ -26,12 +26,17 @@ const (
 // start when nothing is committed), except that offsets are committed
 // synchronously after each polled batch is processed instead of autocommitted.
 // It prints "assigned: TOPIC:P,P,..." whenever its assignment changes and
-// exits 0 after COUNT records or on SIGTERM/SIGINT, committing first.
+// exits 0 after COUNT records (0: no limit) or on SIGTERM/SIGINT, committing
+// first. --balancer replaces the balancer, --session-timeout sets the session
+// timeout, --record logs processed records and acknowledged commits (recordLog).
 func groupConsume(args []string) {
 	var pos []string
 	instanceID := ""
 	maxGroupErrors := 10
 	var timeout time.Duration
+	balancerName := "" // franz-go's default: cooperative-sticky
+	var sessionTimeout time.Duration
+	recordPath := ""
 	for i := 0; i < len(args); i++ {
 		flagValue := func() string {
 			if i+1 >= len(args) {
@@ -57,6 +62,16 @@ func groupConsume(args []string) {
 				usageExit("--timeout must be a duration such as 90s")
 			}
 			timeout = d
+		case a == "--balancer":
+			balancerName = flagValue()
+		case a == "--session-timeout":
+			d, err := time.ParseDuration(flagValue())
+			if err != nil || d <= 0 {
+				usageExit("--session-timeout must be a duration such as 10s")
+			}
+			sessionTimeout = d
+		case a == "--record":
+			recordPath = flagValue()
 		case strings.HasPrefix(a, "--"):
 			usageExit("unknown flag " + a)
 		default:
@@ -66,10 +81,32 @@ func groupConsume(args []string) {
 	if len(pos) != 4 {
 		usageExit("group-consume takes BOOTSTRAP TOPIC GROUP COUNT [--instance-id ID]")
 	}
+	var balancer kgo.GroupBalancer
+	switch balancerName {
+	case "":
+	case "range":
+		balancer = kgo.RangeBalancer()
+	case "roundrobin":
+		balancer = kgo.RoundRobinBalancer()
+	case "sticky":
+		balancer = kgo.StickyBalancer()
+	case "cooperative-sticky":
+		balancer = kgo.CooperativeStickyBalancer()
+	default:
+		usageExit("--balancer must be range, roundrobin, sticky or cooperative-sticky")
+	}
+	var record *recordLog
+	if recordPath != "" {
+		var err error
+		if record, err = openRecordLog(recordPath); err != nil {
+			fail("%v", err)
+		}
+		defer record.close()
+	}
 	bootstrap, topic, group := pos[0], pos[1], pos[2]
 	count, err := strconv.Atoi(pos[3])
-	if err != nil || count < 1 {
-		usageExit("COUNT must be a positive integer")
+	if err != nil || count < 0 {
+		usageExit("COUNT must be a non-negative integer (0: until signalled)")
 	}
 
 	var (
@@ -110,8 +147,17 @@ func groupConsume(args []string) {
 	commit := func(cl *kgo.Client, why string) {
 		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 		defer cancel()
+		// What this commit sends (autocommit is off, so nothing else commits meanwhile).
+		pending := cl.UncommittedOffsets()[topic]
 		if err := cl.CommitUncommittedOffsets(ctx); err != nil {
 			fmt.Fprintf(os.Stderr, "petrel-compat: commit (%s) failed: %v\n", why, err)
+			return
+		}
+		if record != nil {
+			for p, eo := range pending {
+				record.committed(p, eo.Offset)
+			}
+			record.flush()
 		}
 	}
 
@@ -138,6 +184,12 @@ func groupConsume(args []string) {
 	)
 	if instanceID != "" {
 		opts = append(opts, kgo.InstanceID(instanceID))
+	}
+	if balancer != nil {
+		opts = append(opts, kgo.Balancers(balancer))
+	}
+	if sessionTimeout > 0 {
+		opts = append(opts, kgo.SessionTimeout(sessionTimeout))
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -184,14 +236,21 @@ func groupConsume(args []string) {
 			}
 			distinct[r.Partition][r.Offset] = true
 			next[r.Partition] = r.Offset + 1
+			if record != nil {
+				record.consumed(r.Partition, r.Offset, r.Value)
+			}
 		})
+		// Processed = recorded on disk, before the commit below.
+		if record != nil {
+			record.flush()
+		}
 		// Commit what this poll returned (now processed), then let any pending
 		// rebalance go ahead.
 		commit(cl, "after processing")
 		cl.AllowRebalance()
 		switch {
 		case why != "":
-		case seen >= count:
+		case count > 0 && seen >= count:
 			why = fmt.Sprintf("saw %d records", seen)
 		case errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 			why = fmt.Sprintf("timed out after %s with %d of %d records", timeout, seen, count)

@@ -4,6 +4,7 @@
 //
 //	petrel-compat produce-consume BOOTSTRAP COUNT [CODECS]
 //	petrel-compat group-consume BOOTSTRAP TOPIC GROUP COUNT [--instance-id ID] [--max-group-errors N] [--timeout DURATION]
+//	              [--balancer range|roundrobin|sticky|cooperative-sticky] [--session-timeout DURATION] [--record FILE]
 //
 // Exit status: 0 on success, 1 on a failed check or timeout, 2 on bad usage.
 // PETREL_COMPAT_LOG=debug|info|warn|error sends franz-go's own log to stderr.
@@ -23,6 +24,9 @@ const usage = `usage:
       CODECS: comma-separated subset of none,gzip,snappy,lz4,zstd (default: all)
   petrel-compat group-consume BOOTSTRAP TOPIC GROUP COUNT [--instance-id ID]
                 [--max-group-errors N] [--timeout DURATION]
+                [--balancer range|roundrobin|sticky|cooperative-sticky]
+                [--session-timeout DURATION] [--record FILE]
+      COUNT 0: consume until SIGTERM/SIGINT
 env: PETREL_COMPAT_LOG=debug|info|warn|error  franz-go client log on stderr
 `
 
