@@ -151,6 +151,22 @@ impl GroupService {
         reply
     }
 
+    /// Runs a coordinator change that answers no request (e.g. dropping a deleted topic's
+    /// offsets) and makes its records durable.
+    pub async fn apply(
+        &self,
+        topics: &Topics,
+        op: impl FnOnce(&mut GroupCoordinator, i64) -> Outcome,
+    ) {
+        let (outcome, written) = {
+            let mut coordinator = self.coordinator.lock().await;
+            let outcome = op(&mut coordinator, now_ms());
+            let written = self.append(topics, &outcome.records).await;
+            (outcome, written)
+        };
+        self.finish(topics, outcome, written).await;
+    }
+
     /// Reads the coordinator's state (OffsetFetch, DescribeGroups, ListGroups).
     pub async fn read<T>(&self, f: impl FnOnce(&GroupCoordinator) -> T) -> T {
         f(&*self.coordinator.lock().await)

@@ -122,6 +122,26 @@ async fn committed_offsets_survive_a_restart() {
     .await;
     let mut client = RawClient::connect(&broker).await;
     assert_eq!(fetch(&mut client, "g", "t", &[0, 1, 2]).await, [5, 9, -1]);
+    // Deleting the topic drops its committed offsets; a new topic of the same name starts
+    // without them (as in Kafka).
+    let deleted: kafka_protocol::messages::DeleteTopicsResponse = client
+        .call(
+            ApiKey::DeleteTopics,
+            5,
+            3,
+            &kafka_protocol::messages::DeleteTopicsRequest::default()
+                .with_topic_names(vec![TopicName(s("t"))])
+                .with_timeout_ms(10_000),
+        )
+        .await;
+    assert_eq!(deleted.responses[0].error_code, 0);
+    broker
+        .context
+        .topics
+        .create("t", 3, Default::default(), false)
+        .await
+        .unwrap();
+    assert_eq!(fetch(&mut client, "g", "t", &[0, 1]).await, [-1, -1]);
     broker.stop().await;
 }
 

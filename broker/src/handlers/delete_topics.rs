@@ -157,7 +157,16 @@ pub async fn handle(
 
     for (name, id) in doomed {
         let error = match ctx.topics.delete(&name).await {
-            Ok(_) => None,
+            Ok(_) => {
+                // Kafka tombstones every group's offsets of a deleted topic, so a topic
+                // created again under the same name starts without stale offsets.
+                ctx.groups
+                    .apply(&ctx.topics, |c, now| {
+                        c.remove_topic_offsets(now, std::slice::from_ref(&name))
+                    })
+                    .await;
+                None
+            }
             Err(e) => Some((e.code(), e.to_string())),
         };
         outcomes.push(Outcome {
