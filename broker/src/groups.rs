@@ -115,15 +115,13 @@ impl GroupService {
             };
             replayed += replay_partition(&partition, &mut coordinator).await?;
         }
-        let outcome = coordinator.finish_load(now_ms());
         info!(
             records = replayed,
             groups = coordinator.groups().count(),
             "consumer groups loaded from {OFFSETS_TOPIC}"
         );
-        let written = self.append(topics, &outcome.records).await;
         drop(coordinator);
-        self.finish(topics, outcome, written).await;
+        self.apply(topics, |c, now| c.finish_load(now)).await;
         Ok(())
     }
 
@@ -138,21 +136,16 @@ impl GroupService {
         let token = ReplyToken(self.next_token.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = oneshot::channel();
         self.waiting_map().insert(token.0, tx);
-        let written = {
-            let mut coordinator = self.coordinator.lock().await;
-            let outcome = op(&mut coordinator, now_ms(), token);
-            let written = self.append(topics, &outcome.records).await;
-            (outcome, written)
-        };
-        let (outcome, written) = written;
-        self.finish(topics, outcome, written).await;
+        self.apply(topics, |c, now| op(c, now, token)).await;
         let reply = rx.await.ok();
         self.waiting_map().remove(&token.0);
         reply
     }
 
-    /// Runs a coordinator change that answers no request (e.g. dropping a deleted topic's
-    /// offsets) and makes its records durable.
+    /// Runs a coordinator change under the lock, appends its records in order, then (after
+    /// the lock) makes them durable and hands out its replies. Every change goes through
+    /// here: requests, timers, loading, and changes that answer no request (e.g. dropping
+    /// a deleted topic's offsets).
     pub async fn apply(
         &self,
         topics: &Topics,
@@ -164,7 +157,7 @@ impl GroupService {
             let written = self.append(topics, &outcome.records).await;
             (outcome, written)
         };
-        self.finish(topics, outcome, written).await;
+        self.finish(outcome, written).await;
     }
 
     /// Reads the coordinator's state (OffsetFetch, DescribeGroups, ListGroups).
@@ -191,13 +184,7 @@ impl GroupService {
                 _ = self.timers_changed.notified() => continue,
                 _ = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
             }
-            let (outcome, written) = {
-                let mut coordinator = self.coordinator.lock().await;
-                let outcome = coordinator.tick(now_ms());
-                let written = self.append(topics, &outcome.records).await;
-                (outcome, written)
-            };
-            self.finish(topics, outcome, written).await;
+            self.apply(topics, |c, now| c.tick(now)).await;
         }
     }
 
@@ -299,7 +286,7 @@ impl GroupService {
 
     /// Makes the appended records durable, then sends the replies (as errors if the records
     /// could not be written: Kafka maps append failures to COORDINATOR_NOT_AVAILABLE).
-    async fn finish(&self, _topics: &Topics, outcome: Outcome, written: AppendResult) {
+    async fn finish(&self, outcome: Outcome, written: AppendResult) {
         let mut failure = written.as_ref().err().copied();
         if let Ok(partitions) = &written {
             for partition in partitions {

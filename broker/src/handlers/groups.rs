@@ -354,7 +354,7 @@ pub async fn offset_commit(
             .collect(),
     };
     // Back in request order.
-    let results = request
+    let results: Vec<PartitionResult> = request
         .topics
         .iter()
         .flat_map(|t| {
@@ -370,46 +370,53 @@ pub async fn offset_commit(
                 .cloned()
         })
         .collect();
-    let topics = group_by_topic(results, |r| {
-        OffsetCommitResponsePartition::default()
-            .with_partition_index(r.partition)
-            .with_error_code(r.error_code)
-    })
-    .into_iter()
-    .map(|(topic, partitions)| {
-        OffsetCommitResponseTopic::default()
-            .with_name(TopicName(s(&topic)))
-            .with_partitions(partitions)
-    })
-    .collect();
+    let topics = by_topic(results, |r| &r.topic)
+        .into_iter()
+        .map(|(topic, partitions)| {
+            OffsetCommitResponseTopic::default()
+                .with_name(TopicName(s(&topic)))
+                .with_partitions(
+                    partitions
+                        .iter()
+                        .map(|r| {
+                            OffsetCommitResponsePartition::default()
+                                .with_partition_index(r.partition)
+                                .with_error_code(r.error_code)
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
     OffsetCommitResponse::default().with_topics(topics)
 }
 
-/// Groups per-partition results by topic, topics in first-seen order.
-fn group_by_topic<T>(
-    results: Vec<PartitionResult>,
-    make: impl Fn(&PartitionResult) -> T,
-) -> Vec<(String, Vec<T>)> {
+/// Groups per-partition items by topic, topics in first-seen order.
+fn by_topic<T>(items: Vec<T>, topic_of: impl Fn(&T) -> &str) -> Vec<(String, Vec<T>)> {
     let mut topics: Vec<(String, Vec<T>)> = Vec::new();
-    for result in &results {
-        match topics.iter_mut().find(|(t, _)| *t == result.topic) {
-            Some((_, partitions)) => partitions.push(make(result)),
-            None => topics.push((result.topic.clone(), vec![make(result)])),
+    for item in items {
+        match topics.iter_mut().find(|(t, _)| t == topic_of(&item)) {
+            Some((_, partitions)) => partitions.push(item),
+            None => topics.push((topic_of(&item).to_string(), vec![item])),
         }
     }
     topics
 }
 
-/// Groups fetched offsets by topic, topics in first-seen order.
-fn fetched_by_topic(offsets: Vec<FetchedOffset>) -> Vec<(String, Vec<FetchedOffset>)> {
-    let mut topics: Vec<(String, Vec<FetchedOffset>)> = Vec::new();
-    for offset in offsets {
-        match topics.iter_mut().find(|(t, _)| *t == offset.topic) {
-            Some((_, partitions)) => partitions.push(offset),
-            None => topics.push((offset.topic.clone(), vec![offset])),
-        }
+/// One group's committed offsets (all when `topics` is None), by topic, with the group's
+/// error (and no offsets) when it has one.
+async fn fetch_group(
+    ctx: &BrokerContext,
+    group_id: &str,
+    topics: Option<Vec<TopicPartitions>>,
+) -> (i16, Vec<(String, Vec<FetchedOffset>)>) {
+    let fetched = ctx
+        .groups
+        .read(|c| c.fetch_offsets(group_id, topics.as_deref()))
+        .await;
+    match fetched {
+        Ok(offsets) => (errors::NONE, by_topic(offsets, |o| &o.topic)),
+        Err(code) => (code, Vec::new()),
     }
-    topics
 }
 
 pub async fn offset_fetch(
@@ -429,16 +436,8 @@ pub async fn offset_fetch(
                     })
                     .collect()
             });
-            let group_id = group.group_id.0.to_string();
-            let fetched = ctx
-                .groups
-                .read(|c| c.fetch_offsets(&group_id, topics.as_deref()))
-                .await;
-            let (error, offsets) = match fetched {
-                Ok(offsets) => (errors::NONE, offsets),
-                Err(code) => (code, Vec::new()),
-            };
-            let topics = fetched_by_topic(offsets)
+            let (error, offsets) = fetch_group(ctx, group.group_id.0.as_str(), topics).await;
+            let topics = offsets
                 .into_iter()
                 .map(|(topic, partitions)| {
                     OffsetFetchResponseTopics::default()
@@ -476,16 +475,8 @@ pub async fn offset_fetch(
             })
             .collect()
     });
-    let group_id = request.group_id.0.to_string();
-    let fetched = ctx
-        .groups
-        .read(|c| c.fetch_offsets(&group_id, topics.as_deref()))
-        .await;
-    let (error, offsets) = match fetched {
-        Ok(offsets) => (errors::NONE, offsets),
-        Err(code) => (code, Vec::new()),
-    };
-    let topics = fetched_by_topic(offsets)
+    let (error, offsets) = fetch_group(ctx, request.group_id.0.as_str(), topics).await;
+    let topics = offsets
         .into_iter()
         .map(|(topic, partitions)| {
             OffsetFetchResponseTopic::default()
