@@ -39,6 +39,8 @@ func main() {
 		produceConsume(os.Args[2:])
 	case "group-consume":
 		groupConsume(os.Args[2:])
+	case "driver": // compat-tests/run's driver, see driver.go
+		runDriver(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
