@@ -46,7 +46,8 @@ trap cleanup EXIT
 
 client_port=$(printf '%s\n' "${cmd[@]}" | grep -A1 -x -- --listen | tail -1 | sed 's/.*://')
 metrics_port=$(printf '%s\n' "${cmd[@]}" | grep -A1 -x -- --metrics-listen | tail -1 | sed 's/.*://')
-"$repo/compat-tests/tools/metadata_probe.py" "127.0.0.1:$client_port" --wait 10 --since-ns "$launched_ns"
+"$repo/compat-tests/tools/metadata_probe.py" "127.0.0.1:$client_port" --wait 10 --since-ns "$launched_ns" \
+  || { echo "petrel log:"; cat "$log"; exit 1; }
 curl -fsS "http://127.0.0.1:$metrics_port/metrics" | grep -q '^petrel_requests_total' \
   && echo "metrics: petrel_requests_total served on :$metrics_port"
 test -f "$volume/meta.properties" && echo "data: $volume/meta.properties written by uid $(stat -c %u "$volume/meta.properties")"
