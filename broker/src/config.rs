@@ -88,6 +88,10 @@ pub struct Config {
     pub group_initial_rebalance_delay_ms: i32,
     /// Partitions of `__consumer_offsets` when it is created (`offsets.topic.num.partitions`).
     pub offsets_topic_num_partitions: i32,
+    /// Answer acks=all produce only after an fdatasync covering the batch. Off, acks=all is
+    /// answered from the page cache, as Apache Kafka does by default (it relies on
+    /// replication, not fsync); a power loss can then lose acknowledged records.
+    pub fsync_acks_all: bool,
 }
 
 impl Default for Config {
@@ -111,6 +115,7 @@ impl Default for Config {
             fetch_session_cache_slots: 1_000,
             group_initial_rebalance_delay_ms: 3_000,
             offsets_topic_num_partitions: 50,
+            fsync_acks_all: true,
         }
     }
 }
@@ -179,6 +184,10 @@ pub struct Overrides {
     /// offsets.topic.num.partitions [default: 50]
     #[arg(long, value_name = "N")]
     pub offsets_topic_num_partitions: Option<i32>,
+    /// fdatasync before answering acks=all produce; false answers from the page cache, as
+    /// Kafka does by default (no log.flush.* settings) [default: true]
+    #[arg(long, value_name = "BOOL")]
+    pub fsync_acks_all: Option<bool>,
 }
 
 /// `petrel`: a Kafka-protocol-compatible broker.
@@ -238,6 +247,7 @@ impl Overrides {
             fetch_session_cache_slots,
             group_initial_rebalance_delay_ms,
             offsets_topic_num_partitions,
+            fsync_acks_all,
         } = self;
         set(&mut config.node_id, node_id);
         set(&mut config.data_dir, data_dir);
@@ -274,6 +284,7 @@ impl Overrides {
             &mut config.offsets_topic_num_partitions,
             offsets_topic_num_partitions,
         );
+        set(&mut config.fsync_acks_all, fsync_acks_all);
     }
 }
 

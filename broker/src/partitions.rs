@@ -120,6 +120,12 @@ impl PartitionManager {
         }
     }
 
+    /// The data directory's I/O counters (fdatasyncs, writes); tests read them to see what
+    /// a request made durable.
+    pub fn disk_stats(&self) -> petrel_storage::io::DiskStats {
+        self.disk.stats()
+    }
+
     fn dir_of(&self, topic: &str, partition: i32) -> PathBuf {
         self.data_dir.join(format!("{topic}-{partition}"))
     }

@@ -309,6 +309,40 @@ async fn produced_batches_are_fetched_back_at_every_fetch_generation() {
     broker.stop().await;
 }
 
+/// acks=all costs an fdatasync by default; with `fsync_acks_all` off it is answered from
+/// the page cache (Kafka's default), and the records are still there to fetch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acks_all_fsyncs_unless_switched_off() {
+    for fsync in [true, false] {
+        let (broker, _dir) = start_broker(|c| c.fsync_acks_all = fsync).await;
+        let mut client = RawClient::connect(&broker).await;
+        create_topic(&mut client, "durable", 1, &[]).await;
+        let disk = || {
+            broker
+                .context
+                .topics
+                .partitions
+                .disk_stats()
+                .fdatasync_calls
+        };
+        let before = disk();
+        for i in 0..3 {
+            let (code, offset) = produce(&mut client, 9, "durable", 0, batch(&["x"], None)).await;
+            assert_eq!((code, offset), (NONE, i), "fsync_acks_all={fsync}");
+        }
+        let synced = disk() - before;
+        if fsync {
+            assert!(
+                synced >= 3,
+                "acks=all made {synced} fdatasyncs for 3 produces"
+            );
+        } else {
+            assert_eq!(synced, 0, "acks=all fdatasynced with fsync_acks_all off");
+        }
+        broker.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acks_zero_gets_no_response_at_all() {
     let (broker, _dir) = start_broker(|_| {}).await;

@@ -9,7 +9,8 @@
 //!
 //! acks=0 writes and answers nothing; acks=1 answers once the batch is in the page cache;
 //! acks=-1 (all) answers after a group-committed fdatasync covering it (on a single node
-//! the leader is the whole ISR).
+//! the leader is the whole ISR), unless `fsync_acks_all` is off: then acks=all is answered
+//! from the page cache like acks=1, as Apache Kafka does with its default flush settings.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -98,7 +99,7 @@ pub async fn handle(
                 ),
                 (Ok(meta), _) => produce_partition(ctx, version, meta, data).await,
             };
-            if let (Some(partition), -1) = (written, acks) {
+            if let (Some(partition), -1, true) = (written, acks, ctx.config.fsync_acks_all) {
                 to_sync.push((responses.len(), partitions.len(), partition));
             }
             partitions.push(response);
