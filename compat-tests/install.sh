@@ -5,6 +5,8 @@
 #   - Python venv at compat-tests/.venv with PINNED confluent-kafka and kafka-python
 #   - the Java describeCluster check, built with PINNED kafka-clients (see java/pom.xml)
 #   - the franz-go check go/bin/petrel-compat, built with PINNED franz-go (see go/go.mod)
+#   - the sarama driver (sarama/install.sh), kafkajs (node/install.sh) and librdkafka's own
+#     test suite (librdkafka/install.sh), each pinned in its own directory
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,6 +51,16 @@ if ! want_py; then
         "confluent-kafka==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION"
 fi
 
+# Codec packages kafka-python needs for snappy/lz4/zstd (the kp_driver.py scenarios),
+# pinned in python/requirements-drivers.txt; reinstalled only when that file changes.
+req="$HERE/python/requirements-drivers.txt"
+req_stamp="$VENV/.drivers-requirements"
+if [ "$(cat "$req_stamp" 2>/dev/null)" != "$(sha256sum "$req" | cut -d' ' -f1)" ]; then
+    echo "== installing kafka-python codec packages into venv"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$req"
+    sha256sum "$req" | cut -d' ' -f1 > "$req_stamp"
+fi
+
 # --- Java check ---------------------------------------------------------
 JAVA_DIR="$HERE/java"
 JAR="$JAVA_DIR/target/petrel-compat-java.jar"
@@ -84,6 +96,12 @@ if [ ! -x "$GO_BIN" ] || [ "$(cat "$go_stamp" 2>/dev/null)" != "$go_hash" ]; the
     echo "$go_hash" > "$go_stamp"
 fi
 
+# --- sarama, kafkajs, librdkafka's test suite ----------------------------
+# Each has its own idempotent installer next to its code.
+"$HERE/sarama/install.sh"
+"$HERE/node/install.sh"
+"$HERE/librdkafka/install.sh"
+
 # --- report -------------------------------------------------------------
 echo "== installed client versions"
 echo "kcat:            $(kcat -V 2>&1 | grep -m1 -o 'Version [0-9.]*' | cut -d' ' -f2) (librdkafka $(kcat -V 2>&1 | grep -m1 -o 'librdkafka [0-9.]*' | cut -d' ' -f2), Debian package $(dpkg-query -W -f='${Version}' kcat 2>/dev/null || echo '?'))"
@@ -94,5 +112,7 @@ print("kafka-python:    %s" % kafka.__version__)
 PY
 echo "kafka-clients:   $(ls "$JAVA_DIR/target/lib" | sed -n 's/^kafka-clients-\(.*\)\.jar$/\1/p')"
 echo "franz-go:        $(cd "$GO_DIR" && go list -m -f '{{.Version}}' github.com/twmb/franz-go) (kadm $(cd "$GO_DIR" && go list -m -f '{{.Version}}' github.com/twmb/franz-go/pkg/kadm))"
+echo "sarama:          $(cd "$HERE/sarama" && go list -m -f '{{.Version}}' github.com/IBM/sarama)"
+echo "kafkajs:         $(cd "$HERE/node" && node -p 'require("kafkajs/package.json").version')"
 echo "java:            $(java -version 2>&1 | head -1)"
 echo "go:              $(go version | cut -d' ' -f3)"
