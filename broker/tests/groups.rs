@@ -145,6 +145,50 @@ async fn committed_offsets_survive_a_restart() {
     broker.stop().await;
 }
 
+/// Kafka applies a connection's requests one at a time, so pipelined commits land in send
+/// order and the last one wins (librdkafka's test 0030 commits asynchronously this way).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_commits_on_one_connection_apply_in_send_order() {
+    let (broker, _dir) = start_broker(|c| c.offsets_topic_num_partitions = 3).await;
+    broker
+        .context
+        .topics
+        .create("t", 1, Default::default(), false)
+        .await
+        .unwrap();
+    let mut client = RawClient::connect(&broker).await;
+    for round in 0..5 {
+        let mut frames = Vec::new();
+        for offset in 1..=50i64 {
+            let request = OffsetCommitRequest::default()
+                .with_group_id(GroupId(s("pipelined")))
+                .with_generation_id_or_member_epoch(-1)
+                .with_member_id(s(""))
+                .with_topics(vec![OffsetCommitRequestTopic::default()
+                    .with_name(TopicName(s("t")))
+                    .with_partitions(vec![OffsetCommitRequestPartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(round * 100 + offset)])]);
+            frames.extend_from_slice(&common::request_frame(
+                ApiKey::OffsetCommit,
+                8,
+                offset as i32,
+                &request,
+            ));
+        }
+        client.send_raw(&frames).await.unwrap();
+        for _ in 1..=50 {
+            client.read_frame().await.expect("an OffsetCommit response");
+        }
+        assert_eq!(
+            fetch(&mut client, "pipelined", "t", &[0]).await,
+            [round * 100 + 50],
+            "round {round}"
+        );
+    }
+    broker.stop().await;
+}
+
 const MEMBER_ID_REQUIRED: i16 = 79;
 
 async fn join(client: &mut RawClient, member_id: &str) -> JoinGroupResponse {

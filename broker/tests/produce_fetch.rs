@@ -549,6 +549,20 @@ async fn fetch_out_of_range_and_long_poll_woken_by_a_produce() {
         response.responses[0].partitions[0].error_code,
         OFFSET_OUT_OF_RANGE
     );
+    // Empty, not null, as Kafka sends: librdkafka rejects the whole response otherwise.
+    for version in [12, 16] {
+        let response: FetchResponse = client
+            .call(
+                ApiKey::Fetch,
+                version,
+                2,
+                &fetch_request(version, "wait", topic_id, 0, 5),
+            )
+            .await;
+        let partition = &response.responses[0].partitions[0];
+        assert_eq!(partition.error_code, OFFSET_OUT_OF_RANGE, "v{version}");
+        assert_eq!(partition.records, Some(Bytes::new()), "v{version}");
+    }
     // A fetch that may wait a minute for data; a produce from another connection wakes it.
     let mut waiting = RawClient::connect(&broker).await;
     let long_poll = fetch_request(12, "wait", topic_id, 0, 0).with_max_wait_ms(60_000);

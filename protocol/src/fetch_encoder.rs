@@ -42,11 +42,19 @@ impl<R> Chunk<R> {
     }
 }
 
-/// A partition's records in a response: none (null), or `len` bytes the caller supplies.
+/// A partition's records in a response: none (null), none (empty, not null), or `len`
+/// bytes the caller supplies.
 #[derive(Debug, Clone)]
 pub enum RecordsPayload<R> {
     Null,
-    Records { records: R, len: u64 },
+    /// Zero bytes, encoded as a non-null length 0. What Kafka sends with a partition error
+    /// (`MemoryRecords.EMPTY`): librdkafka fails to parse the whole Fetch response when an
+    /// erroring partition's records are null.
+    Empty,
+    Records {
+        records: R,
+        len: u64,
+    },
 }
 
 /// Encodes a whole Fetch response frame (length prefix, header, body) as chunks.
@@ -118,6 +126,7 @@ fn encode_topic<R>(
         out.buf.put_slice(&prefix);
         match payload {
             RecordsPayload::Null => put_nullable_len(&mut out.buf, flexible, None),
+            RecordsPayload::Empty => put_nullable_len(&mut out.buf, flexible, Some(0)),
             RecordsPayload::Records { records, len } => {
                 put_nullable_len(&mut out.buf, flexible, Some(len));
                 out.push_records(records, len);

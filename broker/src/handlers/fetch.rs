@@ -222,7 +222,7 @@ async fn read_all(version: i16, request: &FetchRequest, targets: &[Target]) -> V
         let read = match &target.partition {
             Err(code) => PartitionRead {
                 data: error_data(target.request.partition, *code),
-                payload: RecordsPayload::Null,
+                payload: RecordsPayload::Empty,
                 bytes: 0,
             },
             Ok(partition) => {
@@ -303,7 +303,7 @@ async fn read_partition(
             data.error_code = ResponseError::OffsetOutOfRange.code();
             PartitionRead {
                 data,
-                payload: RecordsPayload::Null,
+                payload: RecordsPayload::Empty,
                 bytes: 0,
             }
         }
@@ -312,7 +312,7 @@ async fn read_partition(
             data.error_code = ResponseError::KafkaStorageError.code();
             PartitionRead {
                 data,
-                payload: RecordsPayload::Null,
+                payload: RecordsPayload::Empty,
                 bytes: 0,
             }
         }

@@ -83,6 +83,8 @@ async fn read_requests(
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
     // Signalled when the last Produce dispatched has appended (see `AppendTurn`).
     let mut last_produce: Option<oneshot::Receiver<()>> = None;
+    // Closed when the last in-order request (see `runs_in_order`) has been handled.
+    let mut last_in_order: Option<oneshot::Receiver<()>> = None;
     loop {
         loop {
             let frame = match split_frame(&mut buf, frame_bytes_max) {
@@ -93,7 +95,11 @@ async fn read_requests(
                     return;
                 }
             };
-            if !dispatch_frame(frame, peer, ctx, &slots, &mut last_produce).await {
+            let turns = Turns {
+                last_produce: &mut last_produce,
+                last_in_order: &mut last_in_order,
+            };
+            if !dispatch_frame(frame, peer, ctx, &slots, turns).await {
                 return;
             }
         }
@@ -131,13 +137,31 @@ fn reserve_for_next_frame(buf: &mut BytesMut) {
     buf.reserve(wanted);
 }
 
+/// The connection's ordering chains: each holds the receiver the next request of its kind
+/// waits on.
+struct Turns<'a> {
+    last_produce: &'a mut Option<oneshot::Receiver<()>>,
+    last_in_order: &'a mut Option<oneshot::Receiver<()>>,
+}
+
+/// Whether a request waits until the connection's previous such request has been handled.
+///
+/// Kafka handles one request of a connection at a time, so clients may pipeline requests
+/// that change state and expect them applied in send order: librdkafka's async commits of
+/// offsets 1..50 must leave 50 committed (its test 0030), an admin client may pipeline a
+/// create and a describe. Everything but Produce (ordered by its own `AppendTurn`, which
+/// lets fsyncs overlap) and Fetch (a long poll must not hold up the rest) runs in order.
+fn runs_in_order(api: ApiKey) -> bool {
+    !matches!(api, ApiKey::Produce | ApiKey::Fetch)
+}
+
 /// Decodes one frame and queues its reply slot. Returns false if the connection must close.
 async fn dispatch_frame(
     frame: Bytes,
     peer: SocketAddr,
     ctx: &Arc<BrokerContext>,
     slots: &mpsc::Sender<ReplySlot>,
-    last_produce: &mut Option<oneshot::Receiver<()>>,
+    turns: Turns<'_>,
 ) -> bool {
     let (reply_tx, reply_rx) = oneshot::channel();
     // Queue the slot before any work starts, so replies keep request order.
@@ -169,12 +193,27 @@ async fn dispatch_frame(
         return false;
     }
     let produce_turn = (request.api_key == ApiKey::Produce).then(|| {
-        let (turn, next) = AppendTurn::after(last_produce.take());
-        *last_produce = Some(next);
+        let (turn, next) = AppendTurn::after(turns.last_produce.take());
+        *turns.last_produce = Some(next);
         turn
+    });
+    let in_order_turn = runs_in_order(request.api_key).then(|| {
+        let (done, next) = oneshot::channel::<()>();
+        (turns.last_in_order.replace(next), done)
     });
     let ctx = ctx.clone();
     tokio::spawn(async move {
+        // Dropping `_done` after the handler wakes the next in-order request.
+        let _done = match in_order_turn {
+            Some((previous, done)) => {
+                if let Some(previous) = previous {
+                    // An error only means the previous request is gone: its turn is over.
+                    let _ = previous.await;
+                }
+                Some(done)
+            }
+            None => None,
+        };
         let reply = handle(&ctx, request, peer, produce_turn).await;
         // The writer may be gone (peer left); nothing to do then.
         let _ = reply_tx.send(reply);
