@@ -46,7 +46,7 @@
 #
 # Environment knobs:
 #   PETREL_HOST   loopback address to bind (default 127.0.0.1); ports are free ones
-#   JOBS          entries run at once, each slot with its own broker (default 2:
+#   JOBS          entries run at once, each slot with its own broker (default 4:
 #                 most tests wait on timers, not CPU)
 #   TEST_TIMEOUT  seconds per entry (default 240)
 #   MODE          full|quick for ids not taken from expected-pass.txt (default full)
@@ -64,12 +64,12 @@ PETREL="${1:-}"
 PETREL="$(cd "$(dirname "$PETREL")" && pwd)/$(basename "$PETREL")"
 shift
 [ -x "$RUNNER" ] || { echo "run.sh: $RUNNER missing; run $HERE/install.sh first" >&2; exit 2; }
-for tool in python3 timeout flock; do
+for tool in python3 timeout flock ps; do
     command -v "$tool" >/dev/null 2>&1 || { echo "run.sh: needs $tool" >&2; exit 2; }
 done
 
 HOST="${PETREL_HOST:-127.0.0.1}"
-JOBS="${JOBS:-2}"
+JOBS="${JOBS:-4}"
 TEST_TIMEOUT="${TEST_TIMEOUT:-240}"
 DEFAULT_MODE="${MODE:-full}"
 WORK="$(mktemp -d /tmp/petrel-librdkafka.XXXXXX)"
@@ -77,9 +77,18 @@ LOG_DIR="${LOG_DIR:-$WORK/logs}"
 mkdir -p "$LOG_DIR"
 SLOT_PIDS=""
 
+# Signals a process and all its descendants, children first (by pid: the
+# runner sits under `timeout`, which has its own process group).
+kill_tree() {
+    local child
+    for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
+    kill "$1" 2>/dev/null
+}
+
 cleanup() {
-    # Slots stop their own brokers on exit; make sure they have exited.
-    for pid in $SLOT_PIDS; do kill "$pid" 2>/dev/null; done
+    # Normally the slots are done; on an interrupt, stop them, their runners
+    # and their brokers (a slot's EXIT trap also stops its broker).
+    for pid in $SLOT_PIDS; do kill_tree "$pid"; done
     for pid in $SLOT_PIDS; do wait "$pid" 2>/dev/null; done
     # Keep the logs only when they are needed to diagnose a failure (and
     # always when the caller chose LOG_DIR, which lives outside $WORK).
