@@ -171,24 +171,33 @@ slot() {
     trap 'exit 130' TERM INT
 
     # start_broker SCENARIO (default | noautocreate), on a fresh data dir.
+    # Tries three times: a "free" port can be taken by someone else between
+    # the probe and petrel's bind.
     start_broker() {
-        local autocreate=true mport data
+        local autocreate=true mport data attempt
         [ "$1" = noautocreate ] && autocreate=false
-        broker_port="$(free_port)"; mport="$(free_port)"
-        data="$(mktemp -d "$dir/data.XXXXXX")"
-        "$PETREL" --data-dir "$data" --listen "$HOST:$broker_port" --metrics-listen "$HOST:$mport" \
-            --num-partitions 4 --auto-create-topics-enable "$autocreate" \
-            --log-level warn </dev/null >>"$LOG_DIR/petrel-slot$slot_id.log" 2>&1 &
-        broker_pid=$!
-        broker_scenario="$1"
-        for _ in $(seq 100); do
-            port_open "$broker_port" && break
-            kill -0 "$broker_pid" 2>/dev/null || break
-            sleep 0.1
+        for attempt in 1 2 3; do
+            broker_port="$(free_port)"; mport="$(free_port)"
+            data="$(mktemp -d "$dir/data.XXXXXX")"
+            "$PETREL" --data-dir "$data" --listen "$HOST:$broker_port" --metrics-listen "$HOST:$mport" \
+                --num-partitions 4 --auto-create-topics-enable "$autocreate" \
+                --log-level warn </dev/null >>"$LOG_DIR/petrel-slot$slot_id.log" 2>&1 &
+            broker_pid=$!
+            broker_scenario="$1"
+            for _ in $(seq 100); do
+                port_open "$broker_port" && break
+                kill -0 "$broker_pid" 2>/dev/null || break
+                sleep 0.1
+            done
+            if kill -0 "$broker_pid" 2>/dev/null && port_open "$broker_port"; then
+                # The runner reads librdkafka properties (and test.* knobs) from this.
+                echo "bootstrap.servers=$HOST:$broker_port" >"$dir/test.conf"
+                return 0
+            fi
+            echo "run.sh: petrel did not start, attempt $attempt (see $LOG_DIR/petrel-slot$slot_id.log)" >&2
+            stop_broker
         done
-        port_open "$broker_port" || { echo "run.sh: petrel did not start (see $LOG_DIR/petrel-slot$slot_id.log)" >&2; return 1; }
-        # The runner reads librdkafka properties (and test.* knobs) from this.
-        echo "bootstrap.servers=$HOST:$broker_port" >"$dir/test.conf"
+        return 1
     }
 
     # run_entry NUM SCENARIO MODE FILTER LOG -> prints "VERDICT reason"
@@ -257,6 +266,7 @@ PY
         fi
         t0=$SECONDS
         res="$(run_entry "$num" "$scenario" "$mode" "$filter" "$log")"
+        [ -n "$res" ] || res="FAIL no verdict (interrupted?)"
         verdict="${res%% *}"
         printf '%-4s %-46s %-5s %4ss  %s\n' "$verdict" "$label" "$mode" "$((SECONDS - t0))" "${res#* }"
         printf '%s\t%s\t%s\t%s\n' "$verdict" "$label" "$mode" "$((SECONDS - t0))" >>"$WORK/results"
