@@ -21,6 +21,7 @@ pub mod producers;
 pub mod retention;
 pub mod server;
 pub mod topics;
+pub mod turn;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -31,6 +31,7 @@ use petrel_protocol::{DecodedRequest, Request};
 use petrel_storage::FileRegion;
 
 use crate::context::BrokerContext;
+use crate::turn::Turn;
 
 /// What goes back to the client for one request.
 #[derive(Debug)]
@@ -79,7 +80,7 @@ pub async fn handle(
     ctx: &BrokerContext,
     request: DecodedRequest,
     peer: SocketAddr,
-    produce_turn: Option<produce::AppendTurn>,
+    produce_turn: Option<Turn>,
 ) -> Result<HandledResponse, EncodeError> {
     let header = &request.header;
     let version = header.request_api_version;
@@ -96,7 +97,7 @@ pub async fn handle(
         Request::Produce(body) => {
             // The connection hands every Produce its turn; a caller that does not (tests
             // of single requests) gets one that waits for nothing.
-            let turn = produce_turn.unwrap_or_else(|| produce::AppendTurn::after(None).0);
+            let turn = produce_turn.unwrap_or_else(Turn::first);
             produce::handle(ctx, header, body, turn).await
         }
         Request::Fetch(body) => fetch::handle(ctx, header, body).await,

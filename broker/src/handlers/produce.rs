@@ -26,7 +26,6 @@ use petrel_protocol::records::{
 };
 use petrel_protocol::response::EncodeError;
 use petrel_storage::{AppendInfo, Durability};
-use tokio::sync::oneshot;
 use tracing::warn;
 
 use super::{respond, HandledResponse, ResponseBody};
@@ -34,45 +33,20 @@ use crate::context::BrokerContext;
 use crate::partitions::Partition;
 use crate::producers::{BatchSequence, SequenceCheck};
 use crate::topics::{config_defs, TopicMeta};
+use crate::turn::Turn;
 
 /// A partition's outcome: the response, and the partition to sync if acks=-1 wrote to it.
 type Outcome = (PartitionProduceResponse, Option<Arc<Partition>>);
 
-/// One connection's Produce requests append in request order, as in Kafka (which handles a
-/// connection's requests one at a time): an idempotent producer with several requests in
-/// flight sends sequence n+1 right behind n, and a later, smaller request must not reach the
-/// partition first. Each Produce waits for the previous one's appends (not its fsync).
-#[derive(Debug)]
-pub struct AppendTurn {
-    previous: Option<oneshot::Receiver<()>>,
-    done: oneshot::Sender<()>,
-}
-
-impl AppendTurn {
-    /// The turn after `previous` (the receiver of the connection's last Produce, if any);
-    /// returns it with the receiver the next Produce waits on.
-    pub fn after(previous: Option<oneshot::Receiver<()>>) -> (AppendTurn, oneshot::Receiver<()>) {
-        let (done, next) = oneshot::channel();
-        (AppendTurn { previous, done }, next)
-    }
-
-    async fn wait(&mut self) {
-        if let Some(previous) = self.previous.take() {
-            // An error only means the previous request is gone: its turn is over too.
-            let _ = previous.await;
-        }
-    }
-
-    fn finish(self) {
-        let _ = self.done.send(());
-    }
-}
-
+/// Handles a Produce in its connection's Produce chain (`turn`): the appends happen in
+/// request order, as in Kafka, since an idempotent producer with several requests in flight
+/// sends sequence n+1 right behind n, and a later, smaller request must not reach the
+/// partition first. The turn finishes once appended, so fsyncs still overlap.
 pub async fn handle(
     ctx: &BrokerContext,
     header: &RequestHeader,
     request: &ProduceRequest,
-    mut turn: AppendTurn,
+    mut turn: Turn,
 ) -> Result<HandledResponse, EncodeError> {
     turn.wait().await;
     let version = header.request_api_version;

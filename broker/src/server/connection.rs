@@ -28,9 +28,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, warn};
 
 use crate::context::BrokerContext;
-use crate::handlers::produce::AppendTurn;
 use crate::handlers::{self, ResponseBody};
 use crate::metrics as m;
+use crate::turn::Turn;
 
 /// Read buffer growth step when no frame length is known yet.
 const READ_CHUNK_BYTES: usize = 16 * 1024;
@@ -81,9 +81,8 @@ async fn read_requests(
 ) {
     let frame_bytes_max = ctx.config.frame_bytes_max;
     let mut buf = BytesMut::with_capacity(READ_CHUNK_BYTES);
-    // Signalled when the last Produce dispatched has appended (see `AppendTurn`).
+    // The connection's two chains of turns (see `Turn` and `runs_in_order`).
     let mut last_produce: Option<oneshot::Receiver<()>> = None;
-    // Closed when the last in-order request (see `runs_in_order`) has been handled.
     let mut last_in_order: Option<oneshot::Receiver<()>> = None;
     loop {
         loop {
@@ -137,8 +136,7 @@ fn reserve_for_next_frame(buf: &mut BytesMut) {
     buf.reserve(wanted);
 }
 
-/// The connection's ordering chains: each holds the receiver the next request of its kind
-/// waits on.
+/// The connection's ordering chains, for [`Turn::next_in`].
 struct Turns<'a> {
     last_produce: &'a mut Option<oneshot::Receiver<()>>,
     last_in_order: &'a mut Option<oneshot::Receiver<()>>,
@@ -149,8 +147,8 @@ struct Turns<'a> {
 /// Kafka handles one request of a connection at a time, so clients may pipeline requests
 /// that change state and expect them applied in send order: librdkafka's async commits of
 /// offsets 1..50 must leave 50 committed (its test 0030), an admin client may pipeline a
-/// create and a describe. Everything but Produce (ordered by its own `AppendTurn`, which
-/// lets fsyncs overlap) and Fetch (a long poll must not hold up the rest) runs in order.
+/// create and a describe. Everything but Produce (in a chain of its own, whose turns
+/// end at the append so fsyncs overlap) and Fetch (a long poll must not hold up the rest) runs in order.
 fn runs_in_order(api: ApiKey) -> bool {
     !matches!(api, ApiKey::Produce | ApiKey::Fetch)
 }
@@ -192,29 +190,19 @@ async fn dispatch_frame(
     if slots.send(reply_rx).await.is_err() {
         return false;
     }
-    let produce_turn = (request.api_key == ApiKey::Produce).then(|| {
-        let (turn, next) = AppendTurn::after(turns.last_produce.take());
-        *turns.last_produce = Some(next);
-        turn
-    });
-    let in_order_turn = runs_in_order(request.api_key).then(|| {
-        let (done, next) = oneshot::channel::<()>();
-        (turns.last_in_order.replace(next), done)
-    });
+    let produce_turn =
+        (request.api_key == ApiKey::Produce).then(|| Turn::next_in(turns.last_produce));
+    let mut in_order_turn =
+        runs_in_order(request.api_key).then(|| Turn::next_in(turns.last_in_order));
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        // Dropping `_done` after the handler wakes the next in-order request.
-        let _done = match in_order_turn {
-            Some((previous, done)) => {
-                if let Some(previous) = previous {
-                    // An error only means the previous request is gone: its turn is over.
-                    let _ = previous.await;
-                }
-                Some(done)
-            }
-            None => None,
-        };
+        if let Some(turn) = in_order_turn.as_mut() {
+            turn.wait().await;
+        }
         let reply = handle(&ctx, request, peer, produce_turn).await;
+        if let Some(turn) = in_order_turn {
+            turn.finish();
+        }
         // The writer may be gone (peer left); nothing to do then.
         let _ = reply_tx.send(reply);
     });
@@ -225,7 +213,7 @@ async fn handle(
     ctx: &BrokerContext,
     request: DecodedRequest,
     peer: SocketAddr,
-    produce_turn: Option<AppendTurn>,
+    produce_turn: Option<Turn>,
 ) -> Reply {
     let started = Instant::now();
     let api = request.api_key;
