@@ -112,6 +112,11 @@ def end_offsets(args, partitions=range(sc.PARTITIONS)):
 
 # --- scenarios ---------------------------------------------------------------------------
 
+def read_all_and_verify(args, count, delivered, key_of=sc.record_key):
+    return sc.read_back_and_verify(lambda: open_reader(args, range(sc.PARTITIONS)), poller,
+                                   lambda: end_offsets(args), delivered, count, key_of)
+
+
 def metadata(args):
     admin = AdminClient({"bootstrap.servers": args.bootstrap})
     md = admin.list_topics(timeout=ADMIN_S)
@@ -129,17 +134,9 @@ def produce_consume(codec):
         count = 1000
         started = time.monotonic()
         delivered = produce_ok(args, range(count), config={"compression.type": codec})
-        per_partition = sc.verify_delivery(delivered, count)
         log(f"produced {count} records with compression.type={codec} in "
             f"{time.monotonic() - started:.2f} s")
-        consumer = open_reader(args, range(sc.PARTITIONS))
-        try:
-            record_log = sc.RecordLog(count, delivered=delivered)
-            sc.read_records(poller(consumer), record_log, "consumer")
-            log(record_log.verify())
-            sc.verify_end_offsets(end_offsets(args), per_partition)
-        finally:
-            consumer.close()
+        log(read_all_and_verify(args, count, delivered)[1])
     return scenario
 
 
@@ -151,16 +148,10 @@ def key_partitioning(args):
     for n in range(producers):     # a fresh Producer instance each time
         delivered.update(produce_ok(args, range(n * per_producer, (n + 1) * per_producer),
                                     key_of=key_of))
-    per_partition = sc.verify_delivery(delivered, count)
     log(f"produced {count} records with {producers} producers")
-    consumer = open_reader(args, range(sc.PARTITIONS))
-    try:
-        record_log = sc.RecordLog(count, key_of=key_of, delivered=delivered)
-        sc.read_records(poller(consumer), record_log, "consumer")
-        log(sc.verify_key_partitioning(record_log, keys))
-        sc.verify_end_offsets(end_offsets(args), per_partition)
-    finally:
-        consumer.close()
+    record_log, summary = read_all_and_verify(args, count, delivered, key_of=key_of)
+    sc.verify_key_partitioning(record_log, keys)
+    log(summary)
 
 
 def large_record(args):
@@ -367,16 +358,8 @@ def idempotence(args):
     started = time.monotonic()
     delivered = produce_ok(args, range(count), config={
         "enable.idempotence": True, "max.in.flight.requests.per.connection": 5})
-    per_partition = sc.verify_delivery(delivered, count)
     log(f"idempotent producer: {count} records acknowledged in {time.monotonic() - started:.2f} s")
-    consumer = open_reader(args, range(sc.PARTITIONS))
-    try:
-        record_log = sc.RecordLog(count, delivered=delivered)
-        sc.read_records(poller(consumer), record_log, "consumer")
-        log(record_log.verify())
-        sc.verify_end_offsets(end_offsets(args), per_partition)
-    finally:
-        consumer.close()
+    log(read_all_and_verify(args, count, delivered)[1])
 
 
 SCENARIOS = {

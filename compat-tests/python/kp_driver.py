@@ -139,16 +139,8 @@ def metadata(args):
 
 
 def read_all_and_verify(args, count, delivered, key_of=sc.record_key):
-    per_partition = sc.verify_delivery(delivered, count)
-    consumer = open_reader(args, range(sc.PARTITIONS))
-    try:
-        record_log = sc.RecordLog(count, key_of=key_of, delivered=delivered)
-        sc.read_records(poller(consumer), record_log, "consumer")
-    finally:
-        consumer.close()
-    summary = record_log.verify()
-    sc.verify_end_offsets(end_offsets(args), per_partition)
-    return record_log, summary
+    return sc.read_back_and_verify(lambda: open_reader(args, range(sc.PARTITIONS)), poller,
+                                   lambda: end_offsets(args), delivered, count, key_of)
 
 
 def produce_consume(codec):

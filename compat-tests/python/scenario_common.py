@@ -276,16 +276,34 @@ def verify_metadata(bootstrap, brokers, partition_leaders):
         f"{PARTITIONS} partitions, all led by it")
 
 
-def verify_key_partitioning(record_log, key_count):
-    """key-partitioning: beyond the record checks, every key was seen and >= 2 partitions used."""
+def read_back_and_verify(open_reader, poll_of, end_offsets, delivered, count,
+                         key_of=record_key):
+    """The read-back half of the produce scenarios, for any client: the acknowledgements
+    cover records 0..count-1; a fresh reader (`open_reader()`, polled through
+    `poll_of(consumer)`) over every partition reads each record exactly once as produced;
+    and the partitions' end offsets (`end_offsets()`) hold nothing more. Returns the
+    RecordLog and its summary line."""
+    per_partition = verify_delivery(delivered, count)
+    consumer = open_reader()
+    try:
+        record_log = RecordLog(count, key_of=key_of, delivered=delivered)
+        read_records(poll_of(consumer), record_log, "consumer")
+    finally:
+        consumer.close()
     summary = record_log.verify()
+    verify_end_offsets(end_offsets(), per_partition)
+    return record_log, summary
+
+
+def verify_key_partitioning(record_log, key_count):
+    """key-partitioning: beyond the record checks (already done by read_back_and_verify),
+    every key was seen and >= 2 partitions used."""
     check(len(record_log.key_partitions) == key_count,
           f"{len(record_log.key_partitions)} distinct keys read, expected {key_count}")
     used = set().union(*record_log.key_partitions.values())
     check(len(used) >= 2, f"all keys went to one partition: {sorted(used)}")
     log(f"key-partitioning: {key_count} keys, each in exactly one partition; "
         f"{len(used)} partitions used")
-    return summary
 
 
 def verify_commit_resume(first, second, total, committed, end_offsets):
