@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds librdkafka's own test runner (tests/test-runner) so run.sh can point
-# librdkafka's upstream test suite at a Petrel broker.
+# librdkafka's upstream test suite at a Petrel broker, and librdkafka's
+# benchmark tool examples/rdkafka_performance for compat-tests/bench/kafka.
 #
 # Where the source comes from: librdkafka ships vendored inside the Rust crate
 # `rdkafka-sys` on crates.io, tests/ directory included. We fetch that crate as
@@ -34,12 +35,13 @@ CONFIGURE_ARGS="--disable-ssl --disable-gssapi --disable-curl --disable-lz4-ext 
 
 SRC="$BUILD/librdkafka-$LIBRDKAFKA_VERSION"
 RUNNER="$SRC/tests/test-runner"
+PERF="$SRC/examples/rdkafka_performance"
 # The stamp records what the build was made from; any change rebuilds.
 STAMP="$BUILD/.built"
-WANT_STAMP="rdkafka-sys=$RDKAFKA_SYS_VERSION apt=[$APT_PKGS] configure=[$CONFIGURE_ARGS]"
+WANT_STAMP="rdkafka-sys=$RDKAFKA_SYS_VERSION apt=[$APT_PKGS] configure=[$CONFIGURE_ARGS] examples=[rdkafka_performance]"
 
-if [ -x "$RUNNER" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT_STAMP" ]; then
-    echo "librdkafka $LIBRDKAFKA_VERSION test-runner already built: $RUNNER"
+if [ -x "$RUNNER" ] && [ -x "$PERF" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$WANT_STAMP" ]; then
+    echo "librdkafka $LIBRDKAFKA_VERSION test-runner and rdkafka_performance already built: $RUNNER $PERF"
     exit 0
 fi
 
@@ -103,5 +105,8 @@ make -j"$JOBS" libs >"$BUILD/make.log" 2>&1 || { tail -30 "$BUILD/make.log"; exi
 echo "== make -j$JOBS test-runner + interceptor plugin (tests/ build target)"
 make -j"$JOBS" -C tests build >>"$BUILD/make.log" 2>&1 || { tail -30 "$BUILD/make.log"; exit 1; }
 [ -x "$RUNNER" ] || { echo "install.sh: $RUNNER not built" >&2; exit 1; }
+echo "== make rdkafka_performance (examples/; used by compat-tests/bench/kafka)"
+make -C examples rdkafka_performance >>"$BUILD/make.log" 2>&1 || { tail -30 "$BUILD/make.log"; exit 1; }
+[ -x "$PERF" ] || { echo "install.sh: $PERF not built" >&2; exit 1; }
 echo "$WANT_STAMP" > "$STAMP"
-echo "built: $RUNNER"
+echo "built: $RUNNER $PERF"

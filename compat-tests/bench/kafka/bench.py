@@ -5,23 +5,33 @@ Run through bench.sh (installs, then runs this with the benchmark's own venv pyt
 
     compat-tests/bench/kafka/bench.sh [--rounds 3] [--records 1000000] [--quick] ...
 
-Both brokers run on one loopback address (default 127.0.0.28), one at a time, each from a
-fresh temp data dir; every workload uses Kafka's own Java tools (kafka-tools, same release
-as the broker) with their defaults except the options named here, against both brokers.
-Rounds alternate which broker goes first. Two phases:
+Three broker set-ups run on one loopback address (default 127.0.0.28), one at a time, each
+from a fresh temp data dir: Kafka, Petrel (default: fsync before answering acks=all) and
+Petrel with --fsync-acks-all false (acks=all answered from the page cache, as Kafka does by
+default; only acks=all workloads, since acks=1 is the same in both Petrel set-ups). Every
+workload uses Kafka's own Java tools (kafka-tools, same release as the broker) and
+librdkafka's rdkafka_performance with their defaults except the options named here, against
+every set-up. Rounds rotate which set-up goes first. Two phases:
 
   1. "throughput" sessions (one broker start per round per broker):
      - produce at max rate: ProducerPerformance --throughput -1 --num-records RECORDS
        --record-size 1024, acks=1 and acks=all, on fresh topics of 1/6/32 partitions;
        Kafka twice: its default (no fsync) and a topic with flush.messages=1 (fsync per append)
+     - the same with rdkafka_performance -P (its defaults, e.g. linger.ms 1000)
      - consume: ConsumerPerformance of the acks=1 default topic of each partition count
        (RECORDS records): "cold" right after sync + drop_caches (if /proc/sys/vm/drop_caches
        is writable), then "warm" (second read, page cache hot)
   2. "latency" sessions: ProducerPerformance at a fixed rate = LATENCY_FRACTION (0.5) x Kafka
      (default) median max records/s of phase 1 for the same acks/partitions, for
      LATENCY_SECONDS; its percentiles are send-to-acknowledgement (produce) latency, NOT end to
-     end. End to end (produce -> consume) comes from EndToEndLatency, which sends one record,
-     waits until its consumer sees it, then sends the next (so no fixed rate: one in flight).
+     end. EndToEndLatency sends one record, waits until its consumer sees it, then sends the
+     next (one in flight, no fixed rate). End to end at a fixed rate comes from a pair of
+     rdkafka_performance -l processes: a consumer (-C, every partition, from the beginning)
+     and a producer at -r R' records/s (R' = LATENCY_FRACTION x Kafka's median
+     rdkafka_performance max rate, linger.ms 5 = librdkafka's own default instead of the
+     tool's 1000) whose payloads carry the send time; the consumer writes every record's
+     produce -> consume latency (us) to a file, and its percentiles are computed here after
+     leaving out the first second's worth of records (connection set-up).
 Per broker session: start-up time (launch -> first answered Metadata, metadata_probe.py), RSS
 at idle (3 s after start) and max RSS under load (sampled every 100 ms during produce runs),
 CPU seconds (utime+stime from /proc/PID/stat) per GB produced in each max-rate run.
@@ -59,19 +69,21 @@ TOOL_JAVA = ["java", "-Xmx512M", "-Dlog4j2.configurationFile=" + os.path.join(HE
 # librdkafka's rdkafka_performance, built by compat-tests/librdkafka (optional extra client).
 RDKAFKA_PERF_GLOB_ROOT = os.path.join(COMPAT, "librdkafka", "build")
 
-# Broker variants: (variant name, broker, topic configs). Petrel has no switch for fsync: it
-# fdatasyncs (group commit) before answering acks=all and never for acks=1.
-VARIANTS = [
-    ("kafka", "kafka", {}),
-    ("kafka-flush", "kafka", {"flush.messages": "1"}),
-    ("petrel", "petrel", {}),
-]
-FSYNC_NOTE = {
-    "kafka": "no fsync on produce (Kafka default: page cache; log.flush.* unset)",
-    "kafka-flush": "topic flush.messages=1: fsync of the partition log after every append",
-    "petrel": "acks=all: group-committed fdatasync before the answer; acks=1: none "
-              "(Petrel has no option to change either)",
+# Broker set-ups: the extra command-line flags of each (run_broker.sh). Kafka's fsync choice is
+# a topic config (a variant below); Petrel's is a broker flag, hence two Petrel set-ups.
+BROKER_FLAGS = {
+    "kafka": [],
+    "petrel": [],
+    "petrel-nofsync": ["--fsync-acks-all", "false"],
 }
+# Variants: (variant name, broker set-up, topic configs, acks it runs or None for all).
+# Petrel never fsyncs for acks=1, so the no-fsync set-up only runs acks=all.
+VARIANTS = [
+    ("kafka", "kafka", {}, None),
+    ("kafka-flush", "kafka", {"flush.messages": "1"}, None),
+    ("petrel", "petrel", {}, None),
+    ("petrel-nofsync", "petrel-nofsync", {}, ["all"]),
+]
 
 children = []  # every Popen we started and have not reaped, for cleanup on exit/signal
 
@@ -142,6 +154,7 @@ class Broker:
         self.kind, self.host = kind, host
         self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-", dir=workdir)
         self.port = 19092 if kind == "kafka" else 29092
+        self.admin = None
         self.bootstrap = f"{host}:{self.port}"
         self.proc = None
 
@@ -152,7 +165,7 @@ class Broker:
                 raise RuntimeError(f"kafka storage format failed:\n{out}")
             args = [RUN_BROKER, "kafka", self.dir]
         else:
-            args = [RUN_BROKER, "petrel", self.dir, self.host, str(self.port), "29464"]
+            args = [RUN_BROKER, "petrel", self.dir, self.host, str(self.port), "29464"] + BROKER_FLAGS[self.kind]
         logf = open(os.path.join(self.dir, "broker.out"), "w")
         start_ns = time.time_ns()
         self.proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
@@ -162,6 +175,9 @@ class Broker:
         if rc != 0 or not m:
             raise RuntimeError(f"{self.kind} did not answer Metadata: {out}\n{self.tail_log()}")
         self.startup_ms = int(m.group(1))
+        from confluent_kafka.admin import AdminClient
+        # log.connection.close off: the broker's stop at the end of a session is expected.
+        self.admin = AdminClient({"bootstrap.servers": self.bootstrap, "log.connection.close": False})
         return self.startup_ms
 
     def tail_log(self):
@@ -172,6 +188,7 @@ class Broker:
             return ""
 
     def stop(self):
+        self.admin = None  # its connections go before the broker does
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -185,15 +202,20 @@ class Broker:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def create_topic(self, topic, partitions, configs):
-        # Kafka's own TopicCommand (kafka-topics.sh) against both brokers.
-        args = TOOL_JAVA + ["org.apache.kafka.tools.TopicCommand", "--bootstrap-server", self.bootstrap,
-                            "--create", "--topic", topic, "--partitions", str(partitions),
-                            "--replication-factor", "1"]
-        for key, value in configs.items():
-            args += ["--config", f"{key}={value}"]
-        rc, out = run_tool(args, 60)
-        if rc != 0:
-            raise RuntimeError(f"creating {topic} on {self.kind} failed:\n{out}")
+        # An AdminClient (confluent-kafka) rather than a TopicCommand JVM per topic: topic
+        # handling is not measured, and a JVM start per topic cost minutes per run.
+        from confluent_kafka.admin import NewTopic
+        futures = self.admin.create_topics([NewTopic(topic, partitions, 1, config=dict(configs))],
+                                           operation_timeout=30, request_timeout=60)
+        futures[topic].result(timeout=90)
+
+    def delete_topic(self, topic):
+        """Deletes a topic whose data is no longer needed, so a run's disk use stays bounded."""
+        futures = self.admin.delete_topics([topic], operation_timeout=30, request_timeout=60)
+        try:
+            futures[topic].result(timeout=90)
+        except Exception as e:  # noqa: BLE001 - disk space only; the run goes on
+            log(f"  (deleting {topic} on {self.kind} failed: {e})")
 
 
 PERF_RE = re.compile(
@@ -277,6 +299,72 @@ def rdkafka_perf(binary, bootstrap, topic, records, acks, timeout):
     return result
 
 
+def percentile(sorted_values, q):
+    """Nearest-rank percentile (q in 0..100) of an ascending list."""
+    if not sorted_values:
+        return None
+    rank = max(1, -(-len(sorted_values) * q // 100))  # ceil(n * q / 100)
+    return sorted_values[int(min(rank, len(sorted_values))) - 1]
+
+
+def rdkafka_e2e(binary, bootstrap, topic, partitions, acks, rate, seconds, timeout, workdir):
+    """Produce -> consume latency at a fixed rate with two rdkafka_performance -l processes.
+
+    The producer (-P -r RATE -l) puts its send time (wall clock, us) in every payload; the
+    consumer (-C on every partition from the beginning, -l -A FILE) writes now - send time for
+    each record to FILE. linger.ms=5 is librdkafka's own default; rdkafka_performance's 1000
+    would make every figure ~a batch-fill time (measured: a 200 ms saw-tooth at 4k rec/s).
+    """
+    n = max(1, int(rate * seconds))
+    lat_file = os.path.join(workdir, f"latency-{topic}.txt")
+    consumer_args = [binary, "-C", "-t", topic, "-b", bootstrap, "-o", "beginning", "-c", str(n),
+                     "-l", "-A", lat_file, "-q"]
+    for p in range(partitions):
+        consumer_args += ["-p", str(p)]
+    consumer = subprocess.Popen(consumer_args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+    children.append(consumer)
+    try:
+        time.sleep(2)  # connected and fetching before the first record is sent
+        rc, out = run_tool([binary, "-P", "-t", topic, "-b", bootstrap, "-s", str(RECORD_SIZE), "-c", str(n),
+                            "-a", "-1" if acks == "all" else acks, "-r", str(int(rate)), "-l", "-q",
+                            "-X", "linger.ms=5"], timeout)
+        try:
+            c_out, _ = consumer.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(consumer.pid, signal.SIGKILL)
+            c_out, _ = consumer.communicate()
+            c_out += "\n[bench.py: consumer killed 60 s after the producer ended]"
+    finally:
+        if consumer.poll() is None:
+            os.killpg(consumer.pid, signal.SIGKILL)
+            consumer.wait()
+        children.remove(consumer)
+    try:
+        with open(lat_file) as f:
+            latencies_us = [int(line) for line in f if line.strip()]
+        os.unlink(lat_file)
+    except (OSError, ValueError):
+        latencies_us = []
+    produced = re.findall(r"(\d+) messages produced \(\d+ bytes\), (\d+) delivered \(offset -?\d+, (\d+) "
+                          r"failed\) in (\d+)ms: (\d+) msgs/s", out)
+    result = {"target_records_per_s": int(rate), "records": len(latencies_us)}
+    if produced:
+        result["records_per_s"] = float(produced[-1][4])
+    # Leave out the first second's worth of records: they include the producer's connection
+    # and metadata set-up, the same for both brokers.
+    steady = sorted(latencies_us[int(rate):])
+    if rc != 0 or consumer.returncode != 0 or len(latencies_us) < n or not produced or not steady:
+        result["error"] = (f"producer rc {rc}, consumer rc {consumer.returncode}, {len(latencies_us)} of {n} "
+                           f"latencies:\n{out[-1000:]}\n{c_out[-1000:]}")
+    if steady:
+        result.update({f"e2e_{name}_ms": percentile(steady, q) / 1000
+                       for name, q in (("p50", 50), ("p99", 99), ("p999", 99.9))})
+        result["e2e_max_ms"] = steady[-1] / 1000
+        result["e2e_avg_ms"] = statistics.fmean(steady) / 1000
+    return result
+
+
 def drop_caches():
     subprocess.run(["sync"], timeout=300)
     try:
@@ -342,17 +430,24 @@ def write_fdatasync(directory, block, seconds=3.0):
 
 # ---------------------------------------------------------------- the run
 
-def median_of(values):
-    return statistics.median(values) if values else None
+def variants_of(kind, acks):
+    """The variants a broker set-up runs for ACKS."""
+    return [(name, cfg) for name, k, cfg, only in VARIANTS if k == kind and (only is None or acks in only)]
+
+
+def produced_log(r, what):
+    log(f"  {what}: " + (f"{r['mib_per_s']:.1f} MiB/s" + (f", broker CPU {r['broker_cpu_s']:.1f} s"
+                                                           if "broker_cpu_s" in r else "")
+                         if "error" not in r else "ERROR " + r["error"][-300:]))
 
 
 def throughput_session(broker, rnd, cfg, results, rdkafka):
     pid = broker.proc.pid
-    kinds = [v for v in VARIANTS if v[1] == broker.kind]
+    consume_topics = {}  # partitions -> the acks=1 topic of this set-up's first variant
     with RssSampler(pid) as rss:
         for acks in cfg.acks:
             for parts in cfg.partitions:
-                for variant, _kind, topic_cfg in kinds:
+                for index, (variant, topic_cfg) in enumerate(variants_of(broker.kind, acks)):
                     topic = f"max-{variant}-acks{acks}-p{parts}-r{rnd}"
                     broker.create_topic(topic, parts, topic_cfg)
                     cpu0 = proc_cpu_seconds(pid)
@@ -362,9 +457,11 @@ def throughput_session(broker, rnd, cfg, results, rdkafka):
                              round=rnd, broker_cpu_s=cpu,
                              cpu_s_per_gb=cpu / (cfg.records * RECORD_SIZE / 1e9))
                     results.append(r)
-                    log(f"  produce-max {variant} acks={acks} p={parts}: "
-                        + (f"{r['mib_per_s']:.1f} MiB/s, broker CPU {cpu:.1f} s" if "error" not in r
-                           else "ERROR " + r["error"][-300:]))
+                    produced_log(r, f"produce-max java {variant} acks={acks} p={parts}")
+                    if acks == "1" and index == 0:
+                        consume_topics[parts] = (variant, topic)
+                    else:
+                        broker.delete_topic(topic)
                     if rdkafka:
                         topic = f"rdk-{variant}-acks{acks}-p{parts}-r{rnd}"
                         broker.create_topic(topic, parts, topic_cfg)
@@ -372,15 +469,11 @@ def throughput_session(broker, rnd, cfg, results, rdkafka):
                         r.update(workload="produce-max", client="rdkafka", variant=variant, acks=acks,
                                  partitions=parts, round=rnd)
                         results.append(r)
-                        log(f"  produce-max rdkafka {variant} acks={acks} p={parts}: "
-                            + (f"{r['mib_per_s']:.1f} MiB/s" if "error" not in r else "ERROR " + r["error"][-300:]))
+                        produced_log(r, f"produce-max rdkafka {variant} acks={acks} p={parts}")
+                        broker.delete_topic(topic)
     session = {"rss_load_kib": rss.max_kib}
-    # Consume: the acks=1 topic of the default variant, RECORDS records of 1 KiB.
-    variant = kinds[0][0]
-    for parts in cfg.partitions:
-        topic = f"max-{variant}-acks1-p{parts}-r{rnd}"
-        if "1" not in cfg.acks:
-            break
+    # Consume: the acks=1 topic of the set-up's default variant, RECORDS records of 1 KiB.
+    for parts, (variant, topic) in sorted(consume_topics.items()):
         for temp in ("cold", "warm"):
             dropped = drop_caches() if temp == "cold" else None
             r = consumer_perf(broker.bootstrap, topic, cfg.records, cfg.timeout)
@@ -390,26 +483,28 @@ def throughput_session(broker, rnd, cfg, results, rdkafka):
             log(f"  consume-{temp} {variant} p={parts}: "
                 + (f"{r['mib_per_s']:.1f} MiB/s (fetch {r['fetch_mib_per_s']:.1f})" if "error" not in r
                    else "ERROR " + r["error"][-300:]))
+        broker.delete_topic(topic)
     return session
 
 
-def kafka_max_rates(results):
+def kafka_max_rates(results, client):
+    """Kafka's (default variant) median max records/s per (acks, partitions) for CLIENT."""
     rates = {}
     for r in results:
-        if r.get("workload") == "produce-max" and r.get("client") == "java" and r["variant"] == "kafka" \
+        if r.get("workload") == "produce-max" and r.get("client") == client and r["variant"] == "kafka" \
                 and "error" not in r:
             rates.setdefault((r["acks"], r["partitions"]), []).append(r["records_per_s"])
     return {k: statistics.median(v) for k, v in rates.items()}
 
 
-def latency_session(broker, rnd, cfg, results, rates):
+def latency_session(broker, rnd, cfg, results, rates, rdkafka, rdkafka_rates, workdir):
     pid = broker.proc.pid
-    kinds = [v for v in VARIANTS if v[1] == broker.kind]
     with RssSampler(pid) as rss:
         for acks in cfg.acks:
             for parts in cfg.partitions:
                 rate = rates.get((acks, parts))
-                for variant, _kind, topic_cfg in kinds:
+                rdk_rate = rdkafka_rates.get((acks, parts))
+                for variant, topic_cfg in variants_of(broker.kind, acks):
                     if rate:
                         topic = f"rate-{variant}-acks{acks}-p{parts}-r{rnd}"
                         broker.create_topic(topic, parts, topic_cfg)
@@ -418,51 +513,75 @@ def latency_session(broker, rnd, cfg, results, rates):
                         r.update(workload="produce-rate", client="java", variant=variant, acks=acks,
                                  partitions=parts, round=rnd, target_records_per_s=int(rate))
                         results.append(r)
-                        log(f"  produce-rate {variant} acks={acks} p={parts} @{int(rate)}/s: "
+                        log(f"  produce-rate java {variant} acks={acks} p={parts} @{int(rate)}/s: "
                             + (f"p50 {r['lat_p50_ms']} p99 {r['lat_p99_ms']} p99.9 {r['lat_p999_ms']} ms"
                                if "error" not in r else "ERROR " + r["error"][-300:]))
+                        broker.delete_topic(topic)
                     topic = f"e2e-{variant}-acks{acks}-p{parts}-r{rnd}"
                     broker.create_topic(topic, parts, topic_cfg)
                     r = end_to_end(broker.bootstrap, topic, cfg.e2e_records, acks, cfg.timeout)
                     r.update(workload="end-to-end", client="java", variant=variant, acks=acks, partitions=parts,
                              round=rnd)
                     results.append(r)
-                    log(f"  end-to-end {variant} acks={acks} p={parts}: "
+                    log(f"  end-to-end java {variant} acks={acks} p={parts}: "
                         + (f"avg {r['e2e_avg_ms']:.3f} p99 {r['e2e_p99_ms']} ms" if "error" not in r
                            else "ERROR " + r["error"][-300:]))
+                    broker.delete_topic(topic)
+                    if rdkafka and rdk_rate:
+                        topic = f"e2e-rate-{variant}-acks{acks}-p{parts}-r{rnd}"
+                        broker.create_topic(topic, parts, topic_cfg)
+                        r = rdkafka_e2e(rdkafka, broker.bootstrap, topic, parts, acks, rdk_rate, cfg.latency_seconds,
+                                        cfg.timeout, workdir)
+                        r.update(workload="e2e-rate", client="rdkafka", variant=variant, acks=acks,
+                                 partitions=parts, round=rnd)
+                        results.append(r)
+                        log(f"  e2e-rate rdkafka {variant} acks={acks} p={parts} @{int(rdk_rate)}/s: "
+                            + (f"p50 {r['e2e_p50_ms']:.1f} p99 {r['e2e_p99_ms']:.1f} p99.9 {r['e2e_p999_ms']:.1f} ms"
+                               if "error" not in r else "ERROR " + r["error"][-300:]))
+                        broker.delete_topic(topic)
     return {"rss_load_kib": rss.max_kib}
 
 
 def run_session(kind, phase, rnd, cfg, workdir, results, sessions, fn, *args):
     broker = Broker(kind, cfg.host, workdir)
     try:
-        startup = broker.start()
-        time.sleep(3)
-        idle = proc_rss_kib(broker.proc.pid)
-        log(f"{phase} round {rnd}: {kind} up in {startup} ms, idle RSS {idle / 1024:.0f} MiB")
-        if cfg.warmup_records:
-            # Untimed, the same for both brokers: a fresh JVM (Kafka) runs interpreted code at
-            # first; without this the first timed run of each Kafka session measures JIT warm-up.
-            broker.create_topic("warmup", 6, {})
-            r = producer_perf(broker.bootstrap, "warmup", cfg.warmup_records, "1", -1, cfg.timeout)
-            if "error" in r:
-                raise RuntimeError(f"warm-up produce to {kind} failed: {r['error']}")
-        s = fn(broker, rnd, cfg, results, *args)
-        s.update(broker=kind, phase=phase, round=rnd, startup_ms=startup, rss_idle_kib=idle)
-        sessions.append(s)
+        run_session_on(broker, kind, phase, rnd, cfg, results, sessions, fn, *args)
+    except Exception as e:  # noqa: BLE001 - one broken session must not lose an hour of results
+        log(f"{phase} round {rnd}: {kind} session failed: {e}")
+        results.append({"workload": f"{phase}-session", "variant": kind, "round": rnd, "partitions": "–",
+                        "error": str(e)[-2000:]})
     finally:
         broker.stop()
+
+
+def run_session_on(broker, kind, phase, rnd, cfg, results, sessions, fn, *args):
+    """Starts BROKER, measures start-up and idle RSS, warms it up, then runs FN on it."""
+    startup = broker.start()
+    time.sleep(3)
+    idle = proc_rss_kib(broker.proc.pid)
+    log(f"{phase} round {rnd}: {kind} up in {startup} ms, idle RSS {idle / 1024:.0f} MiB")
+    if cfg.warmup_records:
+        # Untimed, the same for every set-up: a fresh JVM (Kafka) runs interpreted code at
+        # first; without this the first timed run of each Kafka session measures JIT warm-up.
+        broker.create_topic("warmup", 6, {})
+        r = producer_perf(broker.bootstrap, "warmup", cfg.warmup_records, "1", -1, cfg.timeout)
+        if "error" in r:
+            raise RuntimeError(f"warm-up produce to {kind} failed: {r['error']}")
+        broker.delete_topic("warmup")
+    s = fn(broker, rnd, cfg, results, *args)
+    s.update(broker=kind, phase=phase, round=rnd, startup_ms=startup, rss_idle_kib=idle)
+    sessions.append(s)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--records", type=int, default=1_000_000, help="records per max-rate produce run (1 KiB each)")
+    ap.add_argument("--records", type=int, default=500_000, help="records per max-rate produce run (1 KiB each)")
     ap.add_argument("--warmup-records", type=int, default=100_000,
                     help="untimed produce (acks=1, 6 partitions) after each broker start, 0 = none")
-    ap.add_argument("--latency-seconds", type=float, default=20.0, help="length of each fixed-rate run")
+    ap.add_argument("--latency-seconds", type=float, default=10.0, help="length of each fixed-rate run")
     ap.add_argument("--latency-fraction", type=float, default=0.5, help="fixed rate as a fraction of Kafka's max")
-    ap.add_argument("--e2e-records", type=int, default=5000, help="records per EndToEndLatency run")
+    ap.add_argument("--e2e-records", type=int, default=2000, help="records per EndToEndLatency run")
     ap.add_argument("--partitions", default="1,6,32")
     ap.add_argument("--acks", default="1,all")
     ap.add_argument("--host", default="127.0.0.28")
@@ -500,15 +619,22 @@ def main():
         log(f"  loopback {limits['loopback_tcp']['mib_per_s']:.0f} MiB/s; write+fdatasync 16 KiB "
             f"{limits['fdatasync_16k']['writes_per_s']:.0f}/s ({limits['fdatasync_16k']['mib_per_s']:.1f} MiB/s), "
             f"1 MiB {limits['fdatasync_1m']['mib_per_s']:.0f} MiB/s")
-        order = ["kafka", "petrel"]
+        kinds = ["kafka", "petrel"] + (["petrel-nofsync"] if "all" in cfg.acks else [])
+
+        def rotated(rnd):  # round r starts with set-up r mod n: each goes first equally often
+            return kinds[rnd % len(kinds):] + kinds[:rnd % len(kinds)]
+
         for rnd in range(cfg.rounds):
-            for kind in (order if rnd % 2 == 0 else order[::-1]):
+            for kind in rotated(rnd):
                 run_session(kind, "throughput", rnd, cfg, workdir, results, sessions, throughput_session, rdkafka)
-        rates = {k: v * cfg.latency_fraction for k, v in kafka_max_rates(results).items()}
+        rates = {k: v * cfg.latency_fraction for k, v in kafka_max_rates(results, "java").items()}
+        rdkafka_rates = {k: v * cfg.latency_fraction for k, v in kafka_max_rates(results, "rdkafka").items()}
         meta["fixed_rates"] = {f"acks={a} p={p}": int(v) for (a, p), v in rates.items()}
+        meta["fixed_rates_rdkafka"] = {f"acks={a} p={p}": int(v) for (a, p), v in rdkafka_rates.items()}
         for rnd in range(cfg.rounds):
-            for kind in (order if rnd % 2 == 0 else order[::-1]):
-                run_session(kind, "latency", rnd, cfg, workdir, results, sessions, latency_session, rates)
+            for kind in rotated(rnd):
+                run_session(kind, "latency", rnd, cfg, workdir, results, sessions, latency_session, rates,
+                            rdkafka, rdkafka_rates, workdir)
     finally:
         for proc in list(children):
             try:
