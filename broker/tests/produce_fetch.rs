@@ -479,6 +479,130 @@ async fn idempotent_retries_are_stored_once_and_gaps_are_refused() {
     broker.stop().await;
 }
 
+/// One uncompressed v2 batch whose records have these keys (values "v0", "v1", ...).
+fn batch_with_keys(keys: &[Option<&str>]) -> Bytes {
+    let records: Vec<Record> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: i as i64,
+            // One batch: offset - sequence constant (see `batch`).
+            sequence: i as i32 - 1,
+            timestamp: now_ms(),
+            key: key.map(|k| Bytes::from(k.to_string())),
+            value: Some(Bytes::from(format!("v{i}"))),
+            headers: Default::default(),
+        })
+        .collect();
+    let mut buf = BytesMut::new();
+    RecordBatchEncoder::encode(
+        &mut buf,
+        &records,
+        &RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        },
+    )
+    .unwrap();
+    buf.freeze()
+}
+
+/// The error code and the `record_errors` indexes of a one-partition produce.
+async fn produce_record_errors(
+    client: &mut RawClient,
+    version: i16,
+    topic: &str,
+    records: Bytes,
+) -> (i16, Vec<i32>) {
+    let response: ProduceResponse = client
+        .call(
+            ApiKey::Produce,
+            version,
+            4,
+            &produce_request(topic, 0, records, -1),
+        )
+        .await;
+    let p = &response.responses[0].partition_responses[0];
+    (
+        p.error_code,
+        p.record_errors.iter().map(|e| e.batch_index).collect(),
+    )
+}
+
+/// Kafka's rule (and librdkafka test 0011's expectation): on a compacted topic a batch with
+/// keyless records is refused whole with INVALID_RECORD, `record_errors` (v8+) naming each
+/// keyless record, compressed batches included; an empty key is a key; other topics take
+/// keyless records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compacted_topics_refuse_keyless_records() {
+    let (broker, _dir) = start_broker(|_| {}).await;
+    let mut client = RawClient::connect(&broker).await;
+    create_topic(
+        &mut client,
+        "compacted",
+        1,
+        &[("cleanup.policy", "compact")],
+    )
+    .await;
+    create_topic(
+        &mut client,
+        "compact-delete",
+        1,
+        &[("cleanup.policy", "compact,delete")],
+    )
+    .await;
+    create_topic(&mut client, "plain", 1, &[]).await;
+    let mixed = batch_with_keys(&[Some("a"), None, Some(""), None]);
+    for topic in ["compacted", "compact-delete"] {
+        assert_eq!(
+            produce_record_errors(&mut client, 9, topic, mixed.clone()).await,
+            (INVALID_RECORD, vec![1, 3]),
+            "{topic}"
+        );
+    }
+    // Before v8 the response has no record_errors: the error alone.
+    assert_eq!(
+        produce_record_errors(&mut client, 7, "compacted", mixed.clone()).await,
+        (INVALID_RECORD, vec![])
+    );
+    // A gzip batch written by the Java client whose record 3 has no key (see the fixture's
+    // README): decompressed and refused the same way.
+    let gzip = Bytes::from_static(include_bytes!(
+        "../../protocol/tests/fixtures/compressed/java-gzip.bin"
+    ));
+    assert_eq!(
+        produce_record_errors(&mut client, 9, "compacted", gzip.clone()).await,
+        (INVALID_RECORD, vec![3])
+    );
+    assert_eq!(
+        list_offsets(&mut client, "compacted", -1).await.0,
+        0,
+        "nothing of a refused batch is written"
+    );
+    let keyed = batch_with_keys(&[Some("a"), Some("")]);
+    assert_eq!(
+        produce_record_errors(&mut client, 9, "compacted", keyed).await,
+        (NONE, vec![])
+    );
+    assert_eq!(list_offsets(&mut client, "compacted", -1).await.0, 2);
+    assert_eq!(
+        produce_record_errors(&mut client, 9, "plain", mixed).await,
+        (NONE, vec![])
+    );
+    assert_eq!(
+        produce_record_errors(&mut client, 9, "plain", gzip).await,
+        (NONE, vec![])
+    );
+    broker.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_produce_requests_get_kafkas_error_codes() {
     let (broker, _dir) = start_broker(|_| {}).await;

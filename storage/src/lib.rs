@@ -35,5 +35,5 @@ pub use config::{LogConfig, TimestampType};
 pub use error::{Result, StorageError};
 pub use log::{
     AppendInfo, CompactionStats, Durability, FileRegion, PartitionLog, ReadResult,
-    RetentionOutcome, TimestampOffset,
+    RetentionOutcome, TimestampOffset, MAX_DECOMPRESSED_BATCH_BYTES,
 };

@@ -4,8 +4,9 @@
 //! auto-created when enabled; v13 addresses topics by id); exactly one magic-2 batch
 //! (v3+), zstd only from v7; the batch must be valid (CRC, structure: `CORRUPT_MESSAGE` /
 //! `INVALID_RECORD`), within `max.message.bytes` (`MESSAGE_TOO_LARGE`) and, for CreateTime,
-//! within `message.timestamp.{before,after}.max.ms` of now (`INVALID_TIMESTAMP`);
-//! idempotent batches pass the sequence checks of `producers`.
+//! within `message.timestamp.{before,after}.max.ms` of now (`INVALID_TIMESTAMP`); on a
+//! compacted topic every record needs a key (`INVALID_RECORD`, listing the keyless records
+//! in `record_errors`, v8+); idempotent batches pass the sequence checks of `producers`.
 //!
 //! acks=0 writes and answers nothing; acks=1 answers once the batch is in the page cache;
 //! acks=-1 (all) answers after a group-committed fdatasync covering it (on a single node
@@ -18,14 +19,17 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::produce_response::{
+    BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
+};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse, RequestHeader};
 use kafka_protocol::protocol::StrBytes;
 use petrel_protocol::records::{
-    validate_batch, BatchHeader, BatchIter, Compression, TimestampType,
+    decompress_records, records, validate_batch, BatchHeader, BatchIter, Compression, RecordError,
+    TimestampType,
 };
 use petrel_protocol::response::EncodeError;
-use petrel_storage::{AppendInfo, Durability};
+use petrel_storage::{AppendInfo, Durability, MAX_DECOMPRESSED_BATCH_BYTES};
 use tracing::warn;
 
 use super::{respond, HandledResponse, ResponseBody};
@@ -157,6 +161,11 @@ async fn produce_partition(
         Ok(header) => header,
         Err((code, message)) => return (error(data.index, code, Some(&message)), None),
     };
+    if config_defs::log_config(&meta.configs).compact {
+        if let Err(rejection) = check_keys(&records, &header, &meta.name, data.index) {
+            return (rejection.into_response(version, data.index), None);
+        }
+    }
     let batch: BytesMut = records
         .try_into_mut()
         .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
@@ -280,6 +289,80 @@ fn check_batch(
     }
     check_timestamps(&header, configs)?;
     Ok(header)
+}
+
+/// A compacted topic's batch refused because records in it have no key (compaction keeps
+/// the latest record per key, so a keyless one could never be kept or removed correctly).
+struct KeylessRecords {
+    message: String,
+    /// The keyless records' indexes within the batch, each with Kafka's message.
+    record_errors: Vec<BatchIndexAndErrorMessage>,
+}
+
+impl KeylessRecords {
+    fn into_response(self, version: i16, index: i32) -> PartitionProduceResponse {
+        let mut response = error(index, ResponseError::InvalidRecord, Some(&self.message));
+        // record_errors exist from v8; older clients get the error and message only.
+        if version >= 8 {
+            response.record_errors = self.record_errors;
+        }
+        response
+    }
+}
+
+/// Kafka's rule for compacted topics: every record must have a key (a zero-length key
+/// counts as one). Compressed batches are decompressed to look, as Kafka does.
+fn check_keys(
+    batch: &Bytes,
+    header: &BatchHeader,
+    topic: &str,
+    partition: i32,
+) -> Result<(), KeylessRecords> {
+    let keyless = match keyless_record_indexes(batch, header) {
+        Ok(keyless) if keyless.is_empty() => return Ok(()),
+        Ok(keyless) => keyless,
+        Err(err) => {
+            return Err(KeylessRecords {
+                message: format!("records could not be read to check their keys: {err}"),
+                record_errors: Vec::new(),
+            })
+        }
+    };
+    let per_record = format!(
+        "Compacted topic cannot accept message without key in topic partition {topic}-{partition}."
+    );
+    Err(KeylessRecords {
+        message: format!(
+            "One or more records have been rejected due to {} record errors in total: {per_record}",
+            keyless.len()
+        ),
+        record_errors: keyless
+            .into_iter()
+            .map(|batch_index| {
+                BatchIndexAndErrorMessage::default()
+                    .with_batch_index(batch_index)
+                    .with_batch_index_error_message(Some(StrBytes::from_string(per_record.clone())))
+            })
+            .collect(),
+    })
+}
+
+/// The indexes (within the batch) of the records that have a null key.
+fn keyless_record_indexes(batch: &[u8], header: &BatchHeader) -> Result<Vec<i32>, RecordError> {
+    let decompressed;
+    let all = if header.compression() == Compression::None {
+        records(batch)
+    } else {
+        decompressed = decompress_records(batch, MAX_DECOMPRESSED_BATCH_BYTES)?;
+        decompressed.records()
+    };
+    let mut keyless = Vec::new();
+    for (index, record) in (0..).zip(all) {
+        if record?.key.is_none() {
+            keyless.push(index);
+        }
+    }
+    Ok(keyless)
 }
 
 /// CreateTime timestamps must be within the configured distance of the broker's clock.

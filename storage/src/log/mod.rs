@@ -24,7 +24,7 @@ use tokio::sync::{watch, Mutex};
 
 pub use append::{AppendInfo, Durability};
 pub use compact::CompactionStats;
-pub use read::{FileRegion, ReadResult, TimestampOffset};
+pub use read::{FileRegion, ReadResult, TimestampOffset, MAX_DECOMPRESSED_BATCH_BYTES};
 pub use retention::RetentionOutcome;
 
 use crate::clock::Clock;
