@@ -1,8 +1,23 @@
 //! # petrel-raft: the metadata quorum
 //!
-//! Empty on purpose: this crate only reserves its place in the workspace. The openraft-based
-//! metadata log and its state machine (the metadata image: cluster, brokers, topics,
-//! partitions, producer-id blocks) are built here by the metadata-quorum issue. It depends on
-//! no workspace crate.
+//! The metadata log of ARCHITECTURE.md on openraft 0.9 (plan and order of work:
+//! `raft/PLAN.md`). What exists so far, by openraft trait:
+//!
+//! | piece | file |
+//! | --- | --- |
+//! | type configuration (`declare_raft_types!`) | [`types`] |
+//! | the metadata image and its commands (the state machine's data) | [`image`] |
+//! | `RaftLogStorage` + `RaftLogReader`: the log file and the vote | [`log_store`] |
+//! | `RaftStateMachine` + `RaftSnapshotBuilder`: image, snapshots | [`state_machine`] |
+//!
+//! Not yet: the controller transport, the controller itself and the broker's use of the
+//! image (the broker still keeps its own topic registry). This crate depends on no
+//! workspace crate.
 
 #![forbid(unsafe_code)]
+
+pub mod durable_file;
+pub mod image;
+pub mod log_store;
+pub mod state_machine;
+pub mod types;
