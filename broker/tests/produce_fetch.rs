@@ -53,13 +53,24 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// One v2 batch of `values`, optionally idempotent (producer id, epoch, base sequence).
+/// One v2 batch of `values` with keys "key-0", "key-1", ..., optionally idempotent
+/// (producer id, epoch, base sequence).
 fn batch(values: &[&str], producer: Option<(i64, i16, i32)>) -> Bytes {
-    let (producer_id, producer_epoch, base_sequence) = producer.unwrap_or((-1, -1, -1));
-    let records: Vec<Record> = values
+    let records: Vec<(Option<String>, String)> = values
         .iter()
         .enumerate()
-        .map(|(i, v)| Record {
+        .map(|(i, v)| (Some(format!("key-{i}")), v.to_string()))
+        .collect();
+    encode_batch(&records, producer)
+}
+
+/// One uncompressed v2 batch of (key, value) records, optionally idempotent.
+fn encode_batch(records: &[(Option<String>, String)], producer: Option<(i64, i16, i32)>) -> Bytes {
+    let (producer_id, producer_epoch, base_sequence) = producer.unwrap_or((-1, -1, -1));
+    let records: Vec<Record> = records
+        .iter()
+        .enumerate()
+        .map(|(i, (key, value))| Record {
             transactional: false,
             control: false,
             delete_horizon: false,
@@ -75,8 +86,8 @@ fn batch(values: &[&str], producer: Option<(i64, i16, i32)>) -> Bytes {
                 i as i32 - 1
             },
             timestamp: now_ms(),
-            key: Some(Bytes::from(format!("key-{i}"))),
-            value: Some(Bytes::from(v.to_string())),
+            key: key.clone().map(Bytes::from),
+            value: Some(Bytes::from(value.clone())),
             headers: Default::default(),
         })
         .collect();
@@ -481,37 +492,12 @@ async fn idempotent_retries_are_stored_once_and_gaps_are_refused() {
 
 /// One uncompressed v2 batch whose records have these keys (values "v0", "v1", ...).
 fn batch_with_keys(keys: &[Option<&str>]) -> Bytes {
-    let records: Vec<Record> = keys
+    let records: Vec<(Option<String>, String)> = keys
         .iter()
         .enumerate()
-        .map(|(i, key)| Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            // One batch: offset - sequence constant (see `batch`).
-            sequence: i as i32 - 1,
-            timestamp: now_ms(),
-            key: key.map(|k| Bytes::from(k.to_string())),
-            value: Some(Bytes::from(format!("v{i}"))),
-            headers: Default::default(),
-        })
+        .map(|(i, key)| (key.map(str::to_string), format!("v{i}")))
         .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        &records,
-        &RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        },
-    )
-    .unwrap();
-    buf.freeze()
+    encode_batch(&records, None)
 }
 
 /// The error code and the `record_errors` indexes of a one-partition produce.
