@@ -450,7 +450,7 @@ fn produce_fixtures_carry_the_scenario_records() {
                             "{name}: record {i} value"
                         );
                         let mut headers = vec![(&b"idx"[..], Some(i.to_string().into_bytes()))];
-                        if i % 5 == 0 {
+                        if i.is_multiple_of(5) {
                             headers.push((b"empty", Some(vec![])));
                         }
                         let got: Vec<(&[u8], Option<Vec<u8>>)> = record

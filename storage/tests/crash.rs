@@ -34,7 +34,7 @@ const RECORDS_PER_BATCH: usize = 4;
 /// Record size of batch `seq`: mostly small, every third one large so that kills often
 /// land while a long write is in flight.
 fn record_bytes(seq: u64) -> usize {
-    if seq % 3 == 0 {
+    if seq.is_multiple_of(3) {
         96 * 1024
     } else {
         300

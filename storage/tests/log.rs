@@ -241,7 +241,7 @@ async fn missing_or_garbled_indexes_are_rebuilt(io: Io) {
         .unwrap()
         .len();
     assert!(
-        index > 0 && index % 8 == 0,
+        index > 0 && index.is_multiple_of(8),
         "index rewritten ({index} bytes)"
     );
 }

@@ -36,7 +36,7 @@ impl OffsetIndex {
     /// preallocates index files with zeros; a zero entry after the first ends the data.
     pub fn decode(base_offset: i64, bytes: &[u8], log_bytes: u64) -> (OffsetIndex, bool) {
         let mut index = OffsetIndex::new(base_offset);
-        let mut valid = bytes.len() % OFFSET_ENTRY_BYTES == 0;
+        let mut valid = bytes.len().is_multiple_of(OFFSET_ENTRY_BYTES);
         for chunk in bytes.chunks_exact(OFFSET_ENTRY_BYTES) {
             let (rel, pos) = chunk.split_at(4);
             let relative = u32::from_be_bytes(rel.try_into().unwrap_or_default());

@@ -34,7 +34,7 @@ impl TimeIndex {
     /// valid; zero padding (as Kafka preallocates) after the data counts as valid.
     pub fn decode(base_offset: i64, bytes: &[u8], next_offset: i64) -> (TimeIndex, bool) {
         let mut index = TimeIndex::new(base_offset);
-        let mut valid = bytes.len() % TIME_ENTRY_BYTES == 0;
+        let mut valid = bytes.len().is_multiple_of(TIME_ENTRY_BYTES);
         for (n, chunk) in bytes.chunks_exact(TIME_ENTRY_BYTES).enumerate() {
             let (ts, rel) = chunk.split_at(8);
             let timestamp_ms = i64::from_be_bytes(ts.try_into().unwrap_or_default());
