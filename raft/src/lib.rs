@@ -9,8 +9,9 @@
 //! | the metadata image and its commands (the state machine's data) | [`image`] |
 //! | `RaftLogStorage` + `RaftLogReader`: the log file and the vote | [`log_store`] |
 //! | `RaftStateMachine` + `RaftSnapshotBuilder`: image, snapshots | [`state_machine`] |
+//! | `RaftNetworkFactory` + `RaftNetwork`, and the listener side: the TCP transport | [`net`] |
 //!
-//! Not yet: the controller transport, the controller itself and the broker's use of the
+//! Not yet: the controller itself, node start-up from config, and the broker's use of the
 //! image (the broker still keeps its own topic registry). This crate depends on no
 //! workspace crate.
 
@@ -19,5 +20,6 @@
 pub mod durable_file;
 pub mod image;
 pub mod log_store;
+pub mod net;
 pub mod state_machine;
 pub mod types;

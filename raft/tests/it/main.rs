@@ -8,5 +8,6 @@
     clippy::panic
 )]
 
+mod cluster;
 mod log_recovery;
 mod storage_suite;
