@@ -161,7 +161,7 @@ async fn produce_partition(
         Ok(header) => header,
         Err((code, message)) => return (error(data.index, code, Some(&message)), None),
     };
-    if config_defs::log_config(&meta.configs).compact {
+    if config_defs::is_compacted(&meta.configs) {
         if let Err(rejection) = check_keys(&records, &header, &meta.name, data.index) {
             return (rejection.into_response(version, data.index), None);
         }

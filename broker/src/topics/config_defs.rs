@@ -184,11 +184,22 @@ fn number(overrides: &BTreeMap<String, String>, name: &str) -> i64 {
     effective(overrides, name).parse().unwrap_or_default()
 }
 
+/// Whether `cleanup.policy` includes `policy` ("delete" or "compact").
+fn has_cleanup_policy(overrides: &BTreeMap<String, String>, policy: &str) -> bool {
+    effective(overrides, "cleanup.policy")
+        .split(',')
+        .any(|listed| listed == policy)
+}
+
+/// Whether the topic is compacted (`cleanup.policy` includes `compact`).
+pub fn is_compacted(overrides: &BTreeMap<String, String>) -> bool {
+    has_cleanup_policy(overrides, "compact")
+}
+
 /// The storage settings a topic's configs imply.
 pub fn log_config(overrides: &BTreeMap<String, String>) -> LogConfig {
-    let policy = effective(overrides, "cleanup.policy");
-    let deletes = policy.split(',').any(|policy| policy == "delete");
-    let compacts = policy.split(',').any(|policy| policy == "compact");
+    let deletes = has_cleanup_policy(overrides, "delete");
+    let compacts = is_compacted(overrides);
     LogConfig {
         segment_bytes: number(overrides, "segment.bytes").max(1) as u64,
         segment_ms: number(overrides, "segment.ms"),
