@@ -343,6 +343,63 @@ mod tests {
         assert_eq!(image.controller_epoch, 2);
     }
 
+    fn any_op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0..5i32).prop_map(register),
+            (
+                0..3usize,
+                0..4u128,
+                proptest::collection::vec(proptest::collection::vec(0..6i32, 0..4), 0..4)
+            )
+                .prop_map(|(name, id, assignment)| create(
+                    ["a", "b", "c"][name],
+                    id,
+                    assignment
+                )),
+            (0..3usize).prop_map(|name| Op::DeleteTopic {
+                name: ["a", "b", "c"][name].into()
+            }),
+            (0..2usize).prop_map(|id| Op::InitCluster {
+                cluster_id: format!("cluster-{id}")
+            }),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Any sequence of commands, some from a stale epoch: the invariants hold after
+        /// every step, a refused command changes nothing but the epoch seen, and applying
+        /// the same sequence twice gives the same image (every node agrees).
+        #[test]
+        fn any_command_sequence_keeps_the_invariants_and_is_deterministic(
+            steps in proptest::collection::vec((any_op(), 1..4u64, proptest::bool::ANY), 0..60)
+        ) {
+            let mut image = MetadataImage::default();
+            let mut replica = MetadataImage::default();
+            for (op, term, stale) in steps {
+                let epoch = if stale { term - 1 } else { term };
+                let cmd = command(epoch, op);
+                let before = image.clone();
+                let result = image.apply(term, &cmd);
+                proptest::prop_assert_eq!(&replica.apply(term, &cmd), &result);
+                proptest::prop_assert_eq!(&replica, &image);
+                image.check_invariants().map_err(proptest::test_runner::TestCaseError::fail)?;
+                if let CommandResult::Rejected(_) = result {
+                    let mut expected = before;
+                    expected.controller_epoch = expected.controller_epoch.max(term);
+                    proptest::prop_assert_eq!(&image, &expected);
+                }
+                if stale {
+                    let refused_as_stale = matches!(
+                        result,
+                        CommandResult::Rejected(Reject::StaleControllerEpoch { .. })
+                    );
+                    proptest::prop_assert!(refused_as_stale, "stale command not refused: {:?}", result);
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_first_cluster_id_wins() {
         let mut image = MetadataImage::default();

@@ -9,5 +9,6 @@
 )]
 
 mod cluster;
+mod faults;
 mod log_recovery;
 mod storage_suite;
