@@ -10,9 +10,11 @@
 //! | `RaftLogStorage` + `RaftLogReader`: the log file and the vote | [`log_store`] |
 //! | `RaftStateMachine` + `RaftSnapshotBuilder`: image, snapshots | [`state_machine`] |
 //! | `RaftNetworkFactory` + `RaftNetwork`, and the listener side: the TCP transport | [`net`] |
+//! | start-up, initialization and proposals: the broker's entry point | [`quorum`] |
 //!
-//! Not yet: the controller itself, node start-up from config, and the broker's use of the
-//! image (the broker still keeps its own topic registry). This crate depends on no
+//! Not yet: the controller's duties (registration, heartbeats, fencing, placement), the
+//! cluster-id agreement and legacy import of PLAN.md §4, and the broker's use of the image
+//! (the broker still keeps its own topic registry). This crate depends on no
 //! workspace crate.
 
 #![forbid(unsafe_code)]
@@ -21,5 +23,6 @@ pub mod durable_file;
 pub mod image;
 pub mod log_store;
 pub mod net;
+pub mod quorum;
 pub mod state_machine;
 pub mod types;

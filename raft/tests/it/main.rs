@@ -11,4 +11,5 @@
 mod cluster;
 mod faults;
 mod log_recovery;
+mod quorum;
 mod storage_suite;

@@ -1,0 +1,212 @@
+//! One node's membership in the metadata quorum: the broker's single entry point.
+//!
+//! [`Quorum::start`] opens the log store and state machine under `<data_dir>/raft/`, starts
+//! the Raft node, serves the controller listener when there is one, and on a voter's first
+//! start initializes the cluster with the configured voters (every voter passes the same
+//! map, which openraft allows; a node already initialized skips this). A single node with
+//! no listener is a one-voter quorum that elects itself at once.
+//!
+//! [`Quorum::propose`] is how the active controller changes the image: the command carries
+//! the current term as its controller epoch, so if leadership changes before it commits it
+//! is refused when applied (see [`crate::image`]). Every write is bounded in time: openraft
+//! 0.9 has no check-quorum, and an isolated leader's write would otherwise wait forever.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::error::{ClientWriteError, InitializeError, RaftError};
+use openraft::{Config, Raft, ServerState};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::image::{CommandResult, ControllerCommand, MetadataImage, Op};
+use crate::log_store::LogStore;
+use crate::net::{client::NetworkFactory, server};
+use crate::state_machine::StateMachineStore;
+use crate::types::{NodeId, PeerNode, TypeConfig};
+
+/// Raft timings, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct RaftTimings {
+    pub heartbeat_interval_ms: u64,
+    pub election_timeout_min_ms: u64,
+    pub election_timeout_max_ms: u64,
+}
+
+impl Default for RaftTimings {
+    /// A heartbeat well above an fsync on a shared disk (openraft's AppendEntries timeout
+    /// is one heartbeat interval), and elections within the 3 s failover target.
+    fn default() -> Self {
+        Self {
+            heartbeat_interval_ms: 100,
+            election_timeout_min_ms: 500,
+            election_timeout_max_ms: 1000,
+        }
+    }
+}
+
+/// What a node needs to join the quorum.
+#[derive(Debug, Clone)]
+pub struct QuorumConfig {
+    pub node_id: NodeId,
+    /// The node's data directory; the quorum's files go under `raft/` in it.
+    pub data_dir: PathBuf,
+    /// Where to serve other members' Raft RPCs; `None` for a lone node.
+    pub controller_listen: Option<SocketAddr>,
+    /// The voters (id → controller address); initializes the cluster on first start if
+    /// this node is one of them.
+    pub voters: BTreeMap<NodeId, PeerNode>,
+    pub timings: RaftTimings,
+}
+
+/// Why a proposal did not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum ProposeError {
+    /// This node is not the active controller; the leader, if known.
+    #[error("not the active controller (leader: {leader:?})")]
+    NotController { leader: Option<NodeId> },
+    #[error("no commit within {0:?}")]
+    TimedOut(Duration),
+    #[error("raft node failed: {0}")]
+    Failed(String),
+}
+
+/// A running quorum member.
+pub struct Quorum {
+    raft: Raft<TypeConfig>,
+    image: watch::Receiver<Arc<MetadataImage>>,
+    server: Option<JoinHandle<()>>,
+    node_id: NodeId,
+}
+
+impl std::fmt::Debug for Quorum {
+    // By hand: openraft's `Raft` has no Debug.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Quorum")
+            .field("node_id", &self.node_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Quorum {
+    /// Starts this node's quorum member; see the module docs.
+    pub async fn start(config: QuorumConfig) -> io::Result<Self> {
+        let dir = config.data_dir.join("raft");
+        let log = LogStore::open(&dir.join("log"))?;
+        let machine = StateMachineStore::open(&dir.join("machine"))?;
+        let image = machine.subscribe();
+        let raft_config = Config {
+            cluster_name: "petrel".into(),
+            heartbeat_interval: config.timings.heartbeat_interval_ms,
+            election_timeout_min: config.timings.election_timeout_min_ms,
+            election_timeout_max: config.timings.election_timeout_max_ms,
+            // Snapshot chunks include the follower's install: far above openraft's 200 ms.
+            install_snapshot_timeout: 5_000,
+            snapshot_max_chunk_size: 1 << 20,
+            ..Default::default()
+        }
+        .validate()
+        .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string()))?;
+        let raft = Raft::new(
+            config.node_id,
+            Arc::new(raft_config),
+            NetworkFactory,
+            log,
+            machine,
+        )
+        .await
+        .map_err(|err| io::Error::other(err.to_string()))?;
+        let server = match config.controller_listen {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr).await?;
+                Some(tokio::spawn(server::serve(listener, raft.clone())))
+            }
+            None => None,
+        };
+        let initialized = raft
+            .is_initialized()
+            .await
+            .map_err(|err| io::Error::other(err.to_string()))?;
+        if !initialized && config.voters.contains_key(&config.node_id) {
+            match raft.initialize(config.voters.clone()).await {
+                Ok(()) | Err(RaftError::APIError(InitializeError::NotAllowed(_))) => {}
+                Err(err) => return Err(io::Error::other(err.to_string())),
+            }
+        }
+        Ok(Self {
+            raft,
+            image,
+            server,
+            node_id: config.node_id,
+        })
+    }
+
+    /// The image as of the last applied entry.
+    pub fn image(&self) -> Arc<MetadataImage> {
+        Arc::clone(&self.image.borrow())
+    }
+
+    /// The image now and at every change.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<MetadataImage>> {
+        self.image.clone()
+    }
+
+    /// Whether this node is the active controller now.
+    pub fn is_controller(&self) -> bool {
+        self.raft.metrics().borrow().state == ServerState::Leader
+    }
+
+    /// Waits until some node leads, up to `within`; returns its id.
+    pub async fn wait_for_leader(&self, within: Duration) -> Option<NodeId> {
+        let mut metrics = self.raft.metrics();
+        let seen = tokio::time::timeout(within, metrics.wait_for(|m| m.current_leader.is_some()))
+            .await
+            .ok()?
+            .ok()?;
+        seen.current_leader
+    }
+
+    /// Commits `op` as the active controller, within `within`; returns how apply judged it.
+    pub async fn propose(&self, op: Op, within: Duration) -> Result<CommandResult, ProposeError> {
+        let metrics = self.raft.metrics().borrow().clone();
+        if metrics.state != ServerState::Leader {
+            return Err(ProposeError::NotController {
+                leader: metrics.current_leader,
+            });
+        }
+        let command = ControllerCommand {
+            epoch: metrics.current_term,
+            op,
+        };
+        match tokio::time::timeout(within, self.raft.client_write(command)).await {
+            Err(_) => Err(ProposeError::TimedOut(within)),
+            Ok(Ok(written)) => Ok(written.data),
+            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
+                Err(ProposeError::NotController {
+                    leader: forward.leader_id,
+                })
+            }
+            Ok(Err(err)) => Err(ProposeError::Failed(err.to_string())),
+        }
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> NodeId {
+        self.node_id
+    }
+
+    /// Stops the Raft node and the controller listener.
+    pub async fn shutdown(self) {
+        if let Err(err) = self.raft.shutdown().await {
+            tracing::warn!(%err, "raft node did not stop cleanly");
+        }
+        if let Some(server) = self.server {
+            server.abort();
+        }
+    }
+}
