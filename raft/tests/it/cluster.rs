@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use openraft::error::ClientWriteError;
 use openraft::{Config, Raft, ServerState};
-use petrel_raft::image::{CommandResult, ControllerCommand, MetadataImage, Op, Reject};
+use petrel_raft::image::{CommandResult, MetadataImage, Reject};
 use petrel_raft::log_store::LogStore;
 use petrel_raft::net::client::NetworkFactory;
 use petrel_raft::net::server;
@@ -17,6 +17,8 @@ use petrel_raft::types::{NodeId, PeerNode, TypeConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use crate::support::register;
 
 struct Member {
     raft: Raft<TypeConfig>,
@@ -111,17 +113,6 @@ async fn wait_for_image(member: &mut Member, what: &str, check: impl Fn(&Metadat
     .await
     .unwrap_or_else(|_| panic!("{what}: not seen within 5 s"))
     .unwrap();
-}
-
-fn register(epoch: u64, id: i32) -> ControllerCommand {
-    ControllerCommand {
-        epoch,
-        op: Op::RegisterBroker {
-            id,
-            endpoint: format!("127.0.0.{id}:9092"),
-            rack: None,
-        },
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,12 +25,14 @@ use openraft::raft::{
 use openraft::storage::RaftLogStorageExt;
 use openraft::testing::log_id;
 use openraft::{Config, EntryPayload, Raft, ServerState, SnapshotPolicy};
-use petrel_raft::image::{CommandResult, ControllerCommand, MetadataImage, Op};
+use petrel_raft::image::{CommandResult, MetadataImage};
 use petrel_raft::log_store::LogStore;
 use petrel_raft::state_machine::StateMachineStore;
 use petrel_raft::types::{Entry, NodeId, PeerNode, TypeConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use crate::support::register;
 use tokio::sync::watch;
 
 const MEMBERS: u64 = 3;
@@ -106,21 +108,44 @@ impl RaftNetworkFactory<TypeConfig> for SimFactory {
     }
 }
 
+impl SimClient {
+    /// Sends `rpc` through the faulty network to the target's `call`: maybe lost, delayed,
+    /// delivered twice, or answered with the answer lost.
+    async fn deliver<Req, Resp, E, Fut>(
+        &self,
+        rpc: Req,
+        call: impl Fn(Raft<TypeConfig>, Req) -> Fut,
+    ) -> Result<Result<Resp, RaftError<NodeId, E>>, RPCError<NodeId, PeerNode, RaftError<NodeId, E>>>
+    where
+        Req: Clone,
+        E: std::error::Error,
+        Fut: std::future::Future<Output = Result<Resp, RaftError<NodeId, E>>>,
+    {
+        let route = self.router.route(self.from, self.to)?;
+        tokio::time::sleep(route.delay).await;
+        if route.duplicate {
+            let _ = call(route.raft.clone(), rpc.clone()).await;
+        }
+        let answer = call(route.raft, rpc).await;
+        if route.lose_answer {
+            return Err(lost("answer lost"));
+        }
+        Ok(answer)
+    }
+}
+
 impl RaftNetwork<TypeConfig> for SimClient {
     async fn append_entries(
         &mut self,
         rpc: AppendEntriesRequest<TypeConfig>,
         _option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, PeerNode, RaftError<NodeId>>> {
-        let route = self.router.route(self.from, self.to)?;
-        tokio::time::sleep(route.delay).await;
-        if route.duplicate {
-            let _ = route.raft.append_entries(rpc.clone()).await;
-        }
-        let answer = route.raft.append_entries(rpc).await;
-        if route.lose_answer {
-            return Err(lost("answer lost"));
-        }
+        let answer = self
+            .deliver(
+                rpc,
+                |raft, rpc| async move { raft.append_entries(rpc).await },
+            )
+            .await?;
         answer.map_err(|err| RPCError::Network(NetworkError::new(&err)))
     }
 
@@ -132,15 +157,12 @@ impl RaftNetwork<TypeConfig> for SimClient {
         InstallSnapshotResponse<NodeId>,
         RPCError<NodeId, PeerNode, RaftError<NodeId, InstallSnapshotError>>,
     > {
-        let route = self.router.route(self.from, self.to)?;
-        tokio::time::sleep(route.delay).await;
-        if route.duplicate {
-            let _ = route.raft.install_snapshot(rpc.clone()).await;
-        }
-        let answer = route.raft.install_snapshot(rpc).await;
-        if route.lose_answer {
-            return Err(lost("answer lost"));
-        }
+        let answer = self
+            .deliver(
+                rpc,
+                |raft, rpc| async move { raft.install_snapshot(rpc).await },
+            )
+            .await?;
         answer.map_err(|err| match err {
             RaftError::APIError(api) => {
                 RPCError::RemoteError(RemoteError::new(self.to, RaftError::APIError(api)))
@@ -154,15 +176,9 @@ impl RaftNetwork<TypeConfig> for SimClient {
         rpc: VoteRequest<NodeId>,
         _option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, PeerNode, RaftError<NodeId>>> {
-        let route = self.router.route(self.from, self.to)?;
-        tokio::time::sleep(route.delay).await;
-        if route.duplicate {
-            let _ = route.raft.vote(rpc.clone()).await;
-        }
-        let answer = route.raft.vote(rpc).await;
-        if route.lose_answer {
-            return Err(lost("answer lost"));
-        }
+        let answer = self
+            .deliver(rpc, |raft, rpc| async move { raft.vote(rpc).await })
+            .await?;
         answer.map_err(|err| RPCError::Network(NetworkError::new(&err)))
     }
 }
@@ -220,17 +236,6 @@ async fn sample_record() -> Vec<u8> {
     .unwrap();
     drop(log);
     std::fs::read(dir.path().join("log")).unwrap()
-}
-
-fn register(epoch: u64, id: i32) -> ControllerCommand {
-    ControllerCommand {
-        epoch,
-        op: Op::RegisterBroker {
-            id,
-            endpoint: format!("broker-{id}:9092"),
-            rack: None,
-        },
-    }
 }
 
 /// Samples every running member's state until stopped; returns any term seen with two

@@ -9,22 +9,17 @@ use std::path::Path;
 use openraft::storage::{RaftLogStorage, RaftLogStorageExt, RaftStateMachine};
 use openraft::testing::{blank_ent, log_id};
 use openraft::{EntryPayload, RaftLogReader, RaftSnapshotBuilder};
-use petrel_raft::image::{CommandResult, ControllerCommand, Op};
+use petrel_raft::image::CommandResult;
 use petrel_raft::log_store::LogStore;
 use petrel_raft::state_machine::StateMachineStore;
 use petrel_raft::types::{Entry, TypeConfig, Vote};
 
+use crate::support::register;
+
 fn command_entry(term: u64, index: u64, broker: i32) -> Entry {
     Entry {
         log_id: log_id(term, 1, index),
-        payload: EntryPayload::Normal(ControllerCommand {
-            epoch: term,
-            op: Op::RegisterBroker {
-                id: broker,
-                endpoint: format!("127.0.0.1:{}", 9000 + broker),
-                rack: None,
-            },
-        }),
+        payload: EntryPayload::Normal(register(term, broker)),
     }
 }
 

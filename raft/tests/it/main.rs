@@ -13,3 +13,4 @@ mod faults;
 mod log_recovery;
 mod quorum;
 mod storage_suite;
+mod support;
