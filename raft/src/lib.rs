@@ -11,6 +11,7 @@
 //! | `RaftStateMachine` + `RaftSnapshotBuilder`: image, snapshots | [`state_machine`] |
 //! | `RaftNetworkFactory` + `RaftNetwork`, and the listener side: the TCP transport | [`net`] |
 //! | start-up, initialization and proposals: the broker's entry point | [`quorum`] |
+//! | replica placement for new partitions (Kafka's rack-aware round robin) | [`placement`] |
 //!
 //! Not yet: the controller's duties (registration, heartbeats, fencing, placement), the
 //! cluster-id agreement and legacy import of PLAN.md §4, and the broker's use of the image
@@ -23,6 +24,7 @@ pub mod durable_file;
 pub mod image;
 pub mod log_store;
 pub mod net;
+pub mod placement;
 pub mod quorum;
 pub mod state_machine;
 pub mod types;
