@@ -25,14 +25,19 @@ pub fn write(dir: &Path, name: &str, magic: [u8; 4], payload: &[u8]) -> io::Resu
     bytes.extend_from_slice(payload);
     let crc = crc32c::crc32c(&bytes);
     bytes.extend_from_slice(&crc.to_be_bytes());
+    replace(dir, name, &bytes)
+}
 
+/// Replaces `dir/name` with `bytes` atomically and durably: `NAME.tmp` written and
+/// fsynced, renamed over `NAME`, the directory fsynced.
+pub fn replace(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     let tmp = dir.join(format!("{name}.tmp"));
     let mut file = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .open(&tmp)?;
-    file.write_all(&bytes)?;
+    file.write_all(bytes)?;
     file.sync_all()?;
     fs::rename(&tmp, dir.join(name))?;
     sync_dir(dir)

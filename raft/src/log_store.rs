@@ -44,15 +44,16 @@ const RECORD_VERSION: u8 = 1;
 /// `len` and `crc`, before the checked bytes.
 const RECORD_HEADER_BYTES: usize = 8;
 
-/// What a record holds.
+/// What a record holds: decoded as `Record<Entry>`, encoded as `Record<&Entry>` so that
+/// writing an entry does not copy it (serde encodes a reference as its target).
 #[derive(Debug, Serialize, Deserialize)]
-enum Record {
-    Entry(Entry),
+enum Record<E> {
+    Entry(E),
     Committed(Option<LogId>),
     Purged(LogId),
 }
 
-impl Record {
+impl<E> Record<E> {
     fn kind(&self) -> u8 {
         match self {
             Record::Entry(_) => 1,
@@ -63,7 +64,7 @@ impl Record {
 }
 
 /// Appends one framed record to `out`.
-fn encode_record(record: &Record, out: &mut Vec<u8>) -> io::Result<()> {
+fn encode_record(record: &Record<&Entry>, out: &mut Vec<u8>) -> io::Result<()> {
     let payload = postcard::to_allocvec(record).map_err(invalid_data)?;
     let mut checked = Vec::with_capacity(2 + payload.len());
     checked.push(RECORD_VERSION);
@@ -231,7 +232,7 @@ fn recover(bytes: &[u8], path: &Path) -> io::Result<(LogMemory, u64)> {
         if body.first() != Some(&RECORD_VERSION) {
             return Err(corrupt(offset, "unknown record version"));
         }
-        let record: Record = postcard::from_bytes(body.get(2..).unwrap_or_default())
+        let record: Record<Entry> = postcard::from_bytes(body.get(2..).unwrap_or_default())
             .map_err(|err| corrupt(offset, &format!("undecodable record ({err})")))?;
         match record {
             Record::Entry(entry) => {
@@ -367,7 +368,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let mut stored = Vec::new();
         for entry in entries {
             let offset = start + bytes.len() as u64;
-            encode_record(&Record::Entry(entry.clone()), &mut bytes).map_err(log_write_error)?;
+            encode_record(&Record::Entry(&entry), &mut bytes).map_err(log_write_error)?;
             stored.push(StoredEntry { entry, offset });
         }
         let written = bytes.len() as u64;
@@ -423,7 +424,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             let mut kept = BTreeMap::new();
             for (index, stored) in memory.entries.range(log_id.index + 1..) {
                 let offset = bytes.len() as u64;
-                encode_record(&Record::Entry(stored.entry.clone()), &mut bytes)
+                encode_record(&Record::Entry(&stored.entry), &mut bytes)
                     .map_err(log_write_error)?;
                 kept.insert(
                     *index,
@@ -440,16 +441,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let file = Arc::clone(&self.file);
         Self::blocking(move || {
             let mut file = file.lock().unwrap_or_else(PoisonError::into_inner);
-            let tmp = dir.join(format!("{LOG_FILE}.tmp"));
-            let mut new_file = OpenOptions::new()
-                .create(true)
-                .write(true)
-                .truncate(true)
-                .open(&tmp)?;
-            new_file.write_all(&bytes)?;
-            new_file.sync_all()?;
-            fs::rename(&tmp, dir.join(LOG_FILE))?;
-            durable_file::sync_dir(&dir)?;
+            durable_file::replace(&dir, LOG_FILE, &bytes)?;
             *file = OpenOptions::new()
                 .append(true)
                 .read(true)

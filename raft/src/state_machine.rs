@@ -146,7 +146,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let image = {
+        let (image, results) = {
             let mut state = self.state();
             let mut results = Vec::new();
             for entry in entries {
@@ -168,7 +168,6 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             }
             (state.image.clone(), results)
         };
-        let (image, results) = image;
         self.publish(image);
         Ok(results)
     }

@@ -435,10 +435,14 @@ def variants_of(kind, acks):
     return [(name, cfg) for name, k, cfg, only in VARIANTS if k == kind and (only is None or acks in only)]
 
 
-def produced_log(r, what):
-    log(f"  {what}: " + (f"{r['mib_per_s']:.1f} MiB/s" + (f", broker CPU {r['broker_cpu_s']:.1f} s"
-                                                           if "broker_cpu_s" in r else "")
-                         if "error" not in r else "ERROR " + r["error"][-300:]))
+def record(results, r, what, summary):
+    """Keeps run result R and logs it: `summary(r)` when it has figures, its error otherwise."""
+    results.append(r)
+    log(f"  {what}: " + (summary(r) if "error" not in r else "ERROR " + r["error"][-300:]))
+
+
+def produced(r):
+    return f"{r['mib_per_s']:.1f} MiB/s" + (f", broker CPU {r['broker_cpu_s']:.1f} s" if "broker_cpu_s" in r else "")
 
 
 def throughput_session(broker, rnd, cfg, results, rdkafka):
@@ -456,8 +460,7 @@ def throughput_session(broker, rnd, cfg, results, rdkafka):
                     r.update(workload="produce-max", client="java", variant=variant, acks=acks, partitions=parts,
                              round=rnd, broker_cpu_s=cpu,
                              cpu_s_per_gb=cpu / (cfg.records * RECORD_SIZE / 1e9))
-                    results.append(r)
-                    produced_log(r, f"produce-max java {variant} acks={acks} p={parts}")
+                    record(results, r, f"produce-max java {variant} acks={acks} p={parts}", produced)
                     if acks == "1" and index == 0:
                         consume_topics[parts] = (variant, topic)
                     else:
@@ -468,8 +471,7 @@ def throughput_session(broker, rnd, cfg, results, rdkafka):
                         r = rdkafka_perf(rdkafka, broker.bootstrap, topic, cfg.records, acks, cfg.timeout)
                         r.update(workload="produce-max", client="rdkafka", variant=variant, acks=acks,
                                  partitions=parts, round=rnd)
-                        results.append(r)
-                        produced_log(r, f"produce-max rdkafka {variant} acks={acks} p={parts}")
+                        record(results, r, f"produce-max rdkafka {variant} acks={acks} p={parts}", produced)
                         broker.delete_topic(topic)
     session = {"rss_load_kib": rss.max_kib}
     # Consume: the acks=1 topic of the set-up's default variant, RECORDS records of 1 KiB.
@@ -479,10 +481,8 @@ def throughput_session(broker, rnd, cfg, results, rdkafka):
             r = consumer_perf(broker.bootstrap, topic, cfg.records, cfg.timeout)
             r.update(workload=f"consume-{temp}", client="java", variant=variant, partitions=parts, round=rnd,
                      caches_dropped=dropped)
-            results.append(r)
-            log(f"  consume-{temp} {variant} p={parts}: "
-                + (f"{r['mib_per_s']:.1f} MiB/s (fetch {r['fetch_mib_per_s']:.1f})" if "error" not in r
-                   else "ERROR " + r["error"][-300:]))
+            record(results, r, f"consume-{temp} {variant} p={parts}",
+                   lambda r: f"{r['mib_per_s']:.1f} MiB/s (fetch {r['fetch_mib_per_s']:.1f})")
         broker.delete_topic(topic)
     return session
 
@@ -512,20 +512,16 @@ def latency_session(broker, rnd, cfg, results, rates, rdkafka, rdkafka_rates, wo
                         r = producer_perf(broker.bootstrap, topic, n, acks, int(rate), cfg.timeout)
                         r.update(workload="produce-rate", client="java", variant=variant, acks=acks,
                                  partitions=parts, round=rnd, target_records_per_s=int(rate))
-                        results.append(r)
-                        log(f"  produce-rate java {variant} acks={acks} p={parts} @{int(rate)}/s: "
-                            + (f"p50 {r['lat_p50_ms']} p99 {r['lat_p99_ms']} p99.9 {r['lat_p999_ms']} ms"
-                               if "error" not in r else "ERROR " + r["error"][-300:]))
+                        record(results, r, f"produce-rate java {variant} acks={acks} p={parts} @{int(rate)}/s",
+                               lambda r: f"p50 {r['lat_p50_ms']} p99 {r['lat_p99_ms']} p99.9 {r['lat_p999_ms']} ms")
                         broker.delete_topic(topic)
                     topic = f"e2e-{variant}-acks{acks}-p{parts}-r{rnd}"
                     broker.create_topic(topic, parts, topic_cfg)
                     r = end_to_end(broker.bootstrap, topic, cfg.e2e_records, acks, cfg.timeout)
                     r.update(workload="end-to-end", client="java", variant=variant, acks=acks, partitions=parts,
                              round=rnd)
-                    results.append(r)
-                    log(f"  end-to-end java {variant} acks={acks} p={parts}: "
-                        + (f"avg {r['e2e_avg_ms']:.3f} p99 {r['e2e_p99_ms']} ms" if "error" not in r
-                           else "ERROR " + r["error"][-300:]))
+                    record(results, r, f"end-to-end java {variant} acks={acks} p={parts}",
+                           lambda r: f"avg {r['e2e_avg_ms']:.3f} p99 {r['e2e_p99_ms']} ms")
                     broker.delete_topic(topic)
                     if rdkafka and rdk_rate:
                         topic = f"e2e-rate-{variant}-acks{acks}-p{parts}-r{rnd}"
@@ -534,10 +530,9 @@ def latency_session(broker, rnd, cfg, results, rates, rdkafka, rdkafka_rates, wo
                                         cfg.timeout, workdir)
                         r.update(workload="e2e-rate", client="rdkafka", variant=variant, acks=acks,
                                  partitions=parts, round=rnd)
-                        results.append(r)
-                        log(f"  e2e-rate rdkafka {variant} acks={acks} p={parts} @{int(rdk_rate)}/s: "
-                            + (f"p50 {r['e2e_p50_ms']:.1f} p99 {r['e2e_p99_ms']:.1f} p99.9 {r['e2e_p999_ms']:.1f} ms"
-                               if "error" not in r else "ERROR " + r["error"][-300:]))
+                        record(results, r, f"e2e-rate rdkafka {variant} acks={acks} p={parts} @{int(rdk_rate)}/s",
+                               lambda r: f"p50 {r['e2e_p50_ms']:.1f} p99 {r['e2e_p99_ms']:.1f} "
+                                         f"p99.9 {r['e2e_p999_ms']:.1f} ms")
                         broker.delete_topic(topic)
     return {"rss_load_kib": rss.max_kib}
 

@@ -76,13 +76,16 @@ def produce_table(add, runs, acks_list, parts_list, client):
             add(f"| {acks} | {p} | " + " | ".join(cells) + f" | {like_for_like(s, acks)} |")
 
 
-def latency_ratio_rows(acks):
-    """(label, Petrel variant, Kafka variant) ratio rows of the latency tables."""
-    rows = [("Petrel/Kafka (defaults)", "petrel", "kafka")]
+def latency_ratio_rows(runs, workload, acks, p, keys):
+    """The ratio rows of a latency table: (label, Petrel/Kafka median ratio of each key)."""
+    pairs = [("Petrel/Kafka (defaults)", "petrel", "kafka")]
     if acks == "all":
-        rows += [("Petrel/Kafka, neither fsyncs", "petrel-nofsync", "kafka"),
-                 ("Petrel/Kafka-flush, both fsync", "petrel", "kafka-flush")]
-    return rows
+        pairs += [("Petrel/Kafka, neither fsyncs", "petrel-nofsync", "kafka"),
+                  ("Petrel/Kafka-flush, both fsync", "petrel", "kafka-flush")]
+    for label, petrel_v, kafka_v in pairs:
+        k = ok(runs, workload=workload, variant=kafka_v, acks=acks, partitions=p)
+        q = ok(runs, workload=workload, variant=petrel_v, acks=acks, partitions=p)
+        yield label, [ratio(stats([r[key] for r in q]), stats([r[key] for r in k])) for key in keys]
 
 
 def write(doc, out_dir):
@@ -209,12 +212,9 @@ def write(doc, out_dir):
                          (("records_per_s", 0), ("lat_p50_ms", 0), ("lat_p95_ms", 0), ("lat_p99_ms", 0),
                           ("lat_p999_ms", 0))]
                 add(f"| {acks} | {p} | {rate if rate else '–'} | {VARIANT_LABEL[v]} | " + " | ".join(cells) + " |")
-            for label, petrel_v, kafka_v in latency_ratio_rows(acks):
-                k = ok(runs, workload="produce-rate", variant=kafka_v, acks=acks, partitions=p)
-                q = ok(runs, workload="produce-rate", variant=petrel_v, acks=acks, partitions=p)
-                add(f"| {acks} | {p} | | {label} | | "
-                    + " | ".join(ratio(stats([r[key] for r in q]), stats([r[key] for r in k]))
-                                 for key in ("lat_p50_ms", "lat_p95_ms", "lat_p99_ms", "lat_p999_ms")) + " |")
+            for label, cells in latency_ratio_rows(runs, "produce-rate", acks, p,
+                                                   ("lat_p50_ms", "lat_p95_ms", "lat_p99_ms", "lat_p999_ms")):
+                add(f"| {acks} | {p} | | {label} | | " + " | ".join(cells) + " |")
     add("")
 
     add("## End to end latency (EndToEndLatency)")
@@ -233,11 +233,8 @@ def write(doc, out_dir):
                 add(f"| {acks} | {p} | {VARIANT_LABEL[v]} | {fmt(stats([r['e2e_avg_ms'] for r in rs]), 3)} | "
                     + " | ".join(fmt(stats([r[k] for r in rs]), 0) for k in ("e2e_p50_ms", "e2e_p99_ms", "e2e_p999_ms"))
                     + " |")
-            for label, petrel_v, kafka_v in latency_ratio_rows(acks):
-                k = ok(runs, workload="end-to-end", variant=kafka_v, acks=acks, partitions=p)
-                q = ok(runs, workload="end-to-end", variant=petrel_v, acks=acks, partitions=p)
-                add(f"| {acks} | {p} | {label} | "
-                    f"{ratio(stats([r['e2e_avg_ms'] for r in q]), stats([r['e2e_avg_ms'] for r in k]))} | | | |")
+            for label, cells in latency_ratio_rows(runs, "end-to-end", acks, p, ("e2e_avg_ms",)):
+                add(f"| {acks} | {p} | {label} | {cells[0]} | | | |")
     add("")
 
     if meta.get("rdkafka_performance"):
@@ -261,12 +258,8 @@ def write(doc, out_dir):
                     cells = [fmt(stats([r.get("records_per_s") for r in rs]), 0)] + \
                         [fmt(stats([r[k] for r in rs]), 1) for k in keys]
                     add(f"| {acks} | {p} | {rate if rate else '–'} | {VARIANT_LABEL[v]} | " + " | ".join(cells) + " |")
-                for label, petrel_v, kafka_v in latency_ratio_rows(acks):
-                    k = ok(runs, workload="e2e-rate", variant=kafka_v, acks=acks, partitions=p)
-                    q = ok(runs, workload="e2e-rate", variant=petrel_v, acks=acks, partitions=p)
-                    add(f"| {acks} | {p} | | {label} | | "
-                        + " | ".join(ratio(stats([r[key] for r in q]), stats([r[key] for r in k])) for key in keys)
-                        + " |")
+                for label, cells in latency_ratio_rows(runs, "e2e-rate", acks, p, keys):
+                    add(f"| {acks} | {p} | | {label} | | " + " | ".join(cells) + " |")
         add("")
 
     # ---- resources
