@@ -12,14 +12,14 @@
 //! | `RaftNetworkFactory` + `RaftNetwork`, and the listener side: the TCP transport | [`net`] |
 //! | start-up, initialization and proposals: the broker's entry point | [`quorum`] |
 //! | replica placement for new partitions (Kafka's rack-aware round robin) | [`placement`] |
+//! | the active controller: requests, registration, heartbeats, fencing, cluster id | [`controller`] |
 //!
-//! Not yet: the controller's duties (registration, heartbeats, fencing, placement), the
-//! cluster-id agreement and legacy import of PLAN.md §4, and the broker's use of the image
-//! (the broker still keeps its own topic registry). This crate depends on no
-//! workspace crate.
+//! This crate depends on no workspace crate and knows no Kafka error codes: the broker maps
+//! [`controller::ControllerError`] to them.
 
 #![forbid(unsafe_code)]
 
+pub mod controller;
 pub mod durable_file;
 pub mod image;
 pub mod log_store;

@@ -24,9 +24,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::controller::{
+    Controller, ControllerError, ControllerReply, ControllerRequest, ControllerSettings,
+};
 use crate::image::{CommandResult, ControllerCommand, MetadataImage, Op};
 use crate::log_store::LogStore;
-use crate::net::{client::NetworkFactory, server};
+use crate::net::client::{call_controller, NetworkFactory};
+use crate::net::server;
 use crate::state_machine::StateMachineStore;
 use crate::types::{NodeId, PeerNode, TypeConfig};
 
@@ -62,6 +66,8 @@ pub struct QuorumConfig {
     /// this node is one of them.
     pub voters: BTreeMap<NodeId, PeerNode>,
     pub timings: RaftTimings,
+    /// The controller's policy (used only if this node is a voter).
+    pub controller: ControllerSettings,
 }
 
 /// Why a proposal did not commit.
@@ -82,6 +88,18 @@ pub struct Quorum {
     image: watch::Receiver<Arc<MetadataImage>>,
     server: Option<JoinHandle<()>>,
     node_id: NodeId,
+    voters: BTreeMap<NodeId, PeerNode>,
+    /// This voter's controller; `None` on a node that only follows the log.
+    controller: Option<Arc<Controller>>,
+    stop_duties: watch::Sender<bool>,
+}
+
+/// What this node knows of the quorum's leadership (for metrics and logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RaftStatus {
+    pub is_leader: bool,
+    pub term: u64,
+    pub leader: Option<NodeId>,
 }
 
 impl std::fmt::Debug for Quorum {
@@ -121,10 +139,27 @@ impl Quorum {
         )
         .await
         .map_err(|err| io::Error::other(err.to_string()))?;
+        let is_voter = config.voters.contains_key(&config.node_id);
+        let controller = is_voter.then(|| {
+            Arc::new(Controller::new(
+                raft.clone(),
+                config.node_id,
+                image.clone(),
+                config.controller.clone(),
+            ))
+        });
+        let (stop_duties, stopped) = watch::channel(false);
+        if let Some(controller) = &controller {
+            tokio::spawn(Arc::clone(controller).run_duties(stopped));
+        }
         let server = match config.controller_listen {
             Some(addr) => {
                 let listener = TcpListener::bind(addr).await?;
-                Some(tokio::spawn(server::serve(listener, raft.clone())))
+                Some(tokio::spawn(server::serve(
+                    listener,
+                    raft.clone(),
+                    controller.clone(),
+                )))
             }
             None => None,
         };
@@ -143,6 +178,9 @@ impl Quorum {
             image,
             server,
             node_id: config.node_id,
+            voters: config.voters,
+            controller,
+            stop_duties,
         })
     }
 
@@ -195,6 +233,98 @@ impl Quorum {
         }
     }
 
+    /// Sends `request` to the active controller (this node's own, or another voter's over
+    /// the controller listener), following leader hints and retrying through elections
+    /// until `within` has passed.
+    pub async fn call(
+        &self,
+        request: ControllerRequest,
+        within: Duration,
+    ) -> Result<ControllerReply, ControllerError> {
+        let deadline = tokio::time::Instant::now() + within;
+        let voter_ids: Vec<NodeId> = self.voters.keys().copied().collect();
+        let mut hint: Option<NodeId> = None;
+        let mut attempt = 0usize;
+        loop {
+            let known_leader = self.raft.metrics().borrow().current_leader;
+            let target = hint.or(known_leader).or_else(|| {
+                // No leader known (a learner not yet added, or an election): ask the voters
+                // in turn.
+                let id = voter_ids.get(attempt % voter_ids.len().max(1)).copied();
+                attempt += 1;
+                id
+            });
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let result = match target {
+                Some(id) if id == self.node_id => match &self.controller {
+                    Some(controller) => controller.handle(request.clone()).await,
+                    None => Err(ControllerError::NotController { leader: None }),
+                },
+                Some(id) => match self.address_of(id) {
+                    Some(addr) => call_controller(&addr, request.clone(), remaining)
+                        .await
+                        .unwrap_or_else(|err| {
+                            tracing::debug!(node = id, %err, "controller call failed");
+                            Err(ControllerError::NotController { leader: None })
+                        }),
+                    None => Err(ControllerError::NotController { leader: None }),
+                },
+                None => Err(ControllerError::NotController { leader: None }),
+            };
+            hint = match result {
+                Err(ControllerError::NotController { leader }) => {
+                    leader.filter(|l| Some(*l) != target)
+                }
+                Err(ControllerError::TimedOut) => None,
+                done => return done,
+            };
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ControllerError::TimedOut);
+            }
+            if hint.is_none() {
+                tokio::time::sleep(Duration::from_millis(50).min(remaining)).await;
+            }
+        }
+    }
+
+    /// A member's controller address: from the membership, else from the voter list.
+    fn address_of(&self, id: NodeId) -> Option<String> {
+        let from_membership = self
+            .raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .nodes()
+            .find(|(member, _)| **member == id)
+            .map(|(_, node)| node.addr.clone());
+        from_membership
+            .or_else(|| self.voters.get(&id).map(|node| node.addr.clone()))
+            .filter(|addr| !addr.is_empty())
+    }
+
+    /// Waits until the local image has applied `log_index`, up to `within`; false if not.
+    pub async fn wait_applied(&self, log_index: u64, within: Duration) -> bool {
+        let mut image = self.image.clone();
+        let applied = tokio::time::timeout(within, async {
+            image
+                .wait_for(|i| i.applied_index >= log_index)
+                .await
+                .is_ok()
+        })
+        .await;
+        applied == Ok(true)
+    }
+
+    /// This node's view of the leadership.
+    pub fn status(&self) -> RaftStatus {
+        let metrics = self.raft.metrics().borrow().clone();
+        RaftStatus {
+            is_leader: metrics.state == ServerState::Leader,
+            term: metrics.current_term,
+            leader: metrics.current_leader,
+        }
+    }
+
     /// This node's id.
     pub fn node_id(&self) -> NodeId {
         self.node_id
@@ -202,6 +332,7 @@ impl Quorum {
 
     /// Stops the Raft node and the controller listener.
     pub async fn shutdown(self) {
+        self.stop_duties.send_replace(true);
         if let Err(err) = self.raft.shutdown().await {
             tracing::warn!(%err, "raft node did not stop cleanly");
         }

@@ -152,6 +152,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             for entry in entries {
                 let term = entry.log_id.leader_id.term;
                 state.last_applied = Some(entry.log_id);
+                state.image.applied_index = entry.log_id.index;
                 let result = match entry.payload {
                     EntryPayload::Normal(command) => state.image.apply(term, &command),
                     EntryPayload::Blank => {
@@ -186,7 +187,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
-        let image: MetadataImage = postcard::from_bytes(&data).map_err(snapshot_error)?;
+        let mut image: MetadataImage = postcard::from_bytes(&data).map_err(snapshot_error)?;
+        image.applied_index = meta.last_log_id.map_or(0, |id| id.index);
         let stored = StoredSnapshot {
             meta: meta.clone(),
             data,

@@ -20,6 +20,7 @@ use openraft::raft::{
 use tokio::net::TcpStream;
 
 use super::{read_frame, write_frame, WireError, WireRequest, WireResponse};
+use crate::controller::{ControllerError, ControllerReply, ControllerRequest};
 use crate::types::{NodeId, PeerNode, TypeConfig};
 
 /// How long a connection attempt may take.
@@ -193,4 +194,34 @@ impl RaftNetwork<TypeConfig> for PeerClient {
             current
         }))
     }
+}
+
+/// Sends one controller request to the node at `addr` on a connection of its own (these
+/// are rare: registrations, heartbeats, admin changes), waiting at most `ttl`.
+pub async fn call_controller(
+    addr: &str,
+    request: ControllerRequest,
+    ttl: Duration,
+) -> io::Result<Result<ControllerReply, ControllerError>> {
+    let exchange = async {
+        let mut stream = tokio::time::timeout(CONNECT_TIMEOUT.min(ttl), TcpStream::connect(addr))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
+        stream.set_nodelay(true)?;
+        write_frame(&mut stream, &WireRequest::Controller(request)).await?;
+        match read_frame(&mut stream).await? {
+            Some(WireResponse::Controller(answer)) => Ok(answer),
+            Some(_) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "answer of the wrong kind",
+            )),
+            None => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "controller closed the connection",
+            )),
+        }
+    };
+    tokio::time::timeout(ttl, exchange)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer in time"))?
 }

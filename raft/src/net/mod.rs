@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::controller::{ControllerError, ControllerReply, ControllerRequest};
 use crate::types::{NodeId, TypeConfig};
 
 /// The largest frame either side sends or accepts: a 1 MiB snapshot chunk or a batch of
@@ -35,6 +36,8 @@ pub enum WireRequest {
     AppendEntries(AppendEntriesRequest<TypeConfig>),
     Vote(VoteRequest<NodeId>),
     InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+    /// For the active controller (from a broker, or a voter forwarding an admin request).
+    Controller(ControllerRequest),
 }
 
 /// The answer to a [`WireRequest`] of the same kind.
@@ -43,6 +46,7 @@ pub enum WireResponse {
     AppendEntries(Result<AppendEntriesResponse<NodeId>, WireError>),
     Vote(Result<VoteResponse<NodeId>, WireError>),
     InstallSnapshot(Result<InstallSnapshotResponse<NodeId>, WireError>),
+    Controller(Result<ControllerReply, ControllerError>),
 }
 
 /// Why a remote node could not answer.

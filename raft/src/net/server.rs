@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 use tracing::{debug, warn};
 
 use super::{read_frame, write_frame, WireError, WireRequest, WireResponse};
+use crate::controller::{Controller, ControllerError};
 use crate::types::{NodeId, TypeConfig};
 
 /// Connections served at once; more wait in the kernel's accept queue.
@@ -19,8 +20,14 @@ const CONNECTIONS_MAX: usize = 64;
 /// A connection with no request for this long is closed (peers reconnect on demand).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves Raft RPCs from `listener` to `raft` until the task is dropped or aborted.
-pub async fn serve(listener: TcpListener, raft: Raft<TypeConfig>) {
+/// Serves Raft RPCs from `listener` to `raft`, and controller requests to `controller`
+/// (a node that is not a voter has none and answers that it is not the controller), until
+/// the task is dropped or aborted.
+pub async fn serve(
+    listener: TcpListener,
+    raft: Raft<TypeConfig>,
+    controller: Option<Arc<Controller>>,
+) {
     let slots = Arc::new(Semaphore::new(CONNECTIONS_MAX));
     loop {
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
@@ -35,8 +42,9 @@ pub async fn serve(listener: TcpListener, raft: Raft<TypeConfig>) {
             }
         };
         let raft = raft.clone();
+        let controller = controller.clone();
         tokio::spawn(async move {
-            if let Err(err) = serve_connection(stream, peer, raft).await {
+            if let Err(err) = serve_connection(stream, peer, raft, controller).await {
                 warn!(%peer, %err, "controller connection closed");
             }
             drop(permit);
@@ -48,6 +56,7 @@ async fn serve_connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     raft: Raft<TypeConfig>,
+    controller: Option<Arc<Controller>>,
 ) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     loop {
@@ -57,13 +66,17 @@ async fn serve_connection(
                 Ok(Err(err)) => return Err(err),
                 Ok(Ok(Some(request))) => request,
             };
-        let response = answer(&raft, request).await;
+        let response = answer(&raft, controller.as_deref(), request).await;
         debug!(%peer, "controller RPC answered");
         write_frame(&mut stream, &response).await?;
     }
 }
 
-async fn answer(raft: &Raft<TypeConfig>, request: WireRequest) -> WireResponse {
+async fn answer(
+    raft: &Raft<TypeConfig>,
+    controller: Option<&Controller>,
+    request: WireRequest,
+) -> WireResponse {
     fn unavailable<E: std::fmt::Display>(err: RaftError<NodeId, E>) -> WireError {
         WireError::Unavailable(err.to_string())
     }
@@ -80,5 +93,11 @@ async fn answer(raft: &Raft<TypeConfig>, request: WireRequest) -> WireResponse {
                 other => unavailable(other),
             }),
         ),
+        WireRequest::Controller(request) => WireResponse::Controller(match controller {
+            Some(controller) => controller.handle(request).await,
+            None => Err(ControllerError::NotController {
+                leader: raft.metrics().borrow().current_leader,
+            }),
+        }),
     }
 }

@@ -67,7 +67,7 @@ async fn start_cluster(size: u64) -> BTreeMap<NodeId, Member> {
         let raft = Raft::new(id, config(), NetworkFactory, log, machine)
             .await
             .unwrap();
-        let server = tokio::spawn(server::serve(listener, raft.clone()));
+        let server = tokio::spawn(server::serve(listener, raft.clone(), None));
         members.insert(
             id,
             Member {
