@@ -17,6 +17,7 @@ mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
 mod describe_log_dirs;
+mod describe_quorum;
 mod fetch;
 mod find_coordinator;
 mod harness;
