@@ -92,6 +92,36 @@ pub struct Config {
     /// answered from the page cache, as Apache Kafka does by default (it relies on
     /// replication, not fsync); a power loss can then lose acknowledged records.
     pub fsync_acks_all: bool,
+    /// What this node does: `broker`, `controller`, or `controller,broker` (both).
+    pub roles: String,
+    /// The voting controllers, `ID@HOST:PORT,...` (their controller listeners). Empty: this
+    /// node alone is a one-voter quorum, with no network.
+    pub voters: String,
+    /// Where to serve quorum traffic (HOST:PORT); needed in a cluster of several nodes.
+    pub controller_listen: Option<String>,
+    /// The broker's rack (Kafka's `broker.rack`), for spreading replicas.
+    pub rack: Option<String>,
+    /// A broker silent this long is fenced (`broker.session.timeout.ms`).
+    pub broker_session_timeout_ms: u64,
+    /// How often a broker heartbeats to the controller (`broker.heartbeat.interval.ms`).
+    pub broker_heartbeat_interval_ms: u64,
+    /// Raft heartbeat (also its AppendEntries timeout).
+    pub raft_heartbeat_interval_ms: u64,
+    /// Raft election timeout, randomized between min and max.
+    pub raft_election_timeout_min_ms: u64,
+    pub raft_election_timeout_max_ms: u64,
+    /// How long an admin change may wait for the controller (then REQUEST_TIMED_OUT).
+    pub controller_request_timeout_ms: u64,
+    /// Replicas of a topic created without a replication factor
+    /// (`default.replication.factor`).
+    pub default_replication_factor: i16,
+}
+
+/// One voter from `--voters`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Voter {
+    pub id: i32,
+    pub address: String,
 }
 
 impl Default for Config {
@@ -116,6 +146,17 @@ impl Default for Config {
             group_initial_rebalance_delay_ms: 3_000,
             offsets_topic_num_partitions: 50,
             fsync_acks_all: true,
+            roles: "controller,broker".into(),
+            voters: String::new(),
+            controller_listen: None,
+            rack: None,
+            broker_session_timeout_ms: 9_000,
+            broker_heartbeat_interval_ms: 2_000,
+            raft_heartbeat_interval_ms: 100,
+            raft_election_timeout_min_ms: 500,
+            raft_election_timeout_max_ms: 1_000,
+            controller_request_timeout_ms: 5_000,
+            default_replication_factor: 1,
         }
     }
 }
@@ -188,6 +229,41 @@ pub struct Overrides {
     /// Kafka does by default (no log.flush.* settings) [default: true]
     #[arg(long, value_name = "BOOL")]
     pub fsync_acks_all: Option<bool>,
+    /// Roles of this node: broker, controller, or controller,broker [default: controller,broker]
+    #[arg(long, value_name = "ROLES")]
+    pub roles: Option<String>,
+    /// Voting controllers as ID@HOST:PORT,... (controller listeners); empty: this node alone
+    /// [default: empty]
+    #[arg(long, value_name = "VOTERS")]
+    pub voters: Option<String>,
+    /// Controller (quorum) listener; required with more than one voter [default: none]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub controller_listen: Option<String>,
+    /// This broker's rack, as Kafka's broker.rack [default: none]
+    #[arg(long, value_name = "NAME")]
+    pub rack: Option<String>,
+    /// Fence a broker silent this long, as Kafka's broker.session.timeout.ms [default: 9000]
+    #[arg(long, value_name = "MS")]
+    pub broker_session_timeout_ms: Option<u64>,
+    /// Broker heartbeat period, as Kafka's broker.heartbeat.interval.ms [default: 2000]
+    #[arg(long, value_name = "MS")]
+    pub broker_heartbeat_interval_ms: Option<u64>,
+    /// Raft heartbeat period [default: 100]
+    #[arg(long, value_name = "MS")]
+    pub raft_heartbeat_interval_ms: Option<u64>,
+    /// Raft election timeout, lower bound [default: 500]
+    #[arg(long, value_name = "MS")]
+    pub raft_election_timeout_min_ms: Option<u64>,
+    /// Raft election timeout, upper bound [default: 1000]
+    #[arg(long, value_name = "MS")]
+    pub raft_election_timeout_max_ms: Option<u64>,
+    /// How long an admin change waits for the controller [default: 5000]
+    #[arg(long, value_name = "MS")]
+    pub controller_request_timeout_ms: Option<u64>,
+    /// Replicas of a topic created without a replication factor, as Kafka's
+    /// default.replication.factor [default: 1]
+    #[arg(long, value_name = "N")]
+    pub default_replication_factor: Option<i16>,
 }
 
 /// `petrel`: a Kafka-protocol-compatible broker.
@@ -248,6 +324,17 @@ impl Overrides {
             group_initial_rebalance_delay_ms,
             offsets_topic_num_partitions,
             fsync_acks_all,
+            roles,
+            voters,
+            controller_listen,
+            rack,
+            broker_session_timeout_ms,
+            broker_heartbeat_interval_ms,
+            raft_heartbeat_interval_ms,
+            raft_election_timeout_min_ms,
+            raft_election_timeout_max_ms,
+            controller_request_timeout_ms,
+            default_replication_factor,
         } = self;
         set(&mut config.node_id, node_id);
         set(&mut config.data_dir, data_dir);
@@ -285,6 +372,42 @@ impl Overrides {
             offsets_topic_num_partitions,
         );
         set(&mut config.fsync_acks_all, fsync_acks_all);
+        set(&mut config.roles, roles);
+        set(&mut config.voters, voters);
+        if controller_listen.is_some() {
+            config.controller_listen = controller_listen;
+        }
+        if rack.is_some() {
+            config.rack = rack;
+        }
+        set(
+            &mut config.broker_session_timeout_ms,
+            broker_session_timeout_ms,
+        );
+        set(
+            &mut config.broker_heartbeat_interval_ms,
+            broker_heartbeat_interval_ms,
+        );
+        set(
+            &mut config.raft_heartbeat_interval_ms,
+            raft_heartbeat_interval_ms,
+        );
+        set(
+            &mut config.raft_election_timeout_min_ms,
+            raft_election_timeout_min_ms,
+        );
+        set(
+            &mut config.raft_election_timeout_max_ms,
+            raft_election_timeout_max_ms,
+        );
+        set(
+            &mut config.controller_request_timeout_ms,
+            controller_request_timeout_ms,
+        );
+        set(
+            &mut config.default_replication_factor,
+            default_replication_factor,
+        );
     }
 }
 
@@ -348,7 +471,106 @@ impl Config {
         if self.connections_max == 0 || self.inflight_requests_max == 0 {
             bail!("connections_max and inflight_requests_max must be at least 1");
         }
+        let (controller, broker) = self.role_flags()?;
+        if !controller && !broker {
+            bail!("roles must name controller, broker or both");
+        }
+        let voters = self.voter_list()?;
+        let is_voter = voters.iter().any(|v| v.id == self.node_id);
+        if controller && !voters.is_empty() && !is_voter {
+            bail!(
+                "node {} has the controller role but is not in voters ({})",
+                self.node_id,
+                self.voters
+            );
+        }
+        if !controller && (voters.is_empty() || is_voter) {
+            bail!(
+                "a broker-only node needs voters that do not include its own id {}",
+                self.node_id
+            );
+        }
+        let networked = voters.len() > 1 || !controller;
+        if networked && self.controller_listen.is_none() {
+            bail!(
+                "controller_listen is required in a cluster (voters: {})",
+                self.voters
+            );
+        }
+        if self.raft_election_timeout_min_ms >= self.raft_election_timeout_max_ms
+            || self.raft_heartbeat_interval_ms >= self.raft_election_timeout_min_ms
+        {
+            bail!(
+                "raft timings need heartbeat < election min < election max (got {} / {} / {})",
+                self.raft_heartbeat_interval_ms,
+                self.raft_election_timeout_min_ms,
+                self.raft_election_timeout_max_ms
+            );
+        }
+        if self.broker_heartbeat_interval_ms == 0
+            || self.broker_heartbeat_interval_ms >= self.broker_session_timeout_ms
+        {
+            bail!(
+                "broker_heartbeat_interval_ms must be above 0 and below broker_session_timeout_ms"
+            );
+        }
+        if self.default_replication_factor < 1 {
+            bail!("default_replication_factor must be at least 1");
+        }
         Ok(())
+    }
+
+    /// (controller, broker) from `roles`.
+    pub fn role_flags(&self) -> anyhow::Result<(bool, bool)> {
+        let mut flags = (false, false);
+        for role in self
+            .roles
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            match role {
+                "controller" => flags.0 = true,
+                "broker" => flags.1 = true,
+                other => bail!("unknown role {other:?} (expected controller or broker)"),
+            }
+        }
+        Ok(flags)
+    }
+
+    /// The voters from `voters` (`ID@HOST:PORT,...`), in the order given.
+    pub fn voter_list(&self) -> anyhow::Result<Vec<Voter>> {
+        let mut voters: Vec<Voter> = Vec::new();
+        for item in self
+            .voters
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            let (id, address) = item
+                .split_once('@')
+                .with_context(|| format!("voter {item:?} is not ID@HOST:PORT"))?;
+            let id: i32 = id
+                .parse()
+                .ok()
+                .filter(|id| *id >= 0)
+                .with_context(|| format!("voter {item:?} has an invalid id"))?;
+            if !address.contains(':') {
+                bail!("voter {item:?} has no port");
+            }
+            if voters.iter().any(|v| v.id == id) {
+                bail!("voter id {id} is listed twice");
+            }
+            voters.push(Voter {
+                id,
+                address: address.to_string(),
+            });
+        }
+        Ok(voters)
+    }
+
+    pub fn controller_request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.controller_request_timeout_ms)
     }
 }
 
@@ -431,6 +653,31 @@ mod tests {
         assert!(Config::from_yaml("node_id: banana\n").is_err());
         assert!(Overrides::from_env([("PETREL_NODE_ID".to_string(), "x".to_string())]).is_err());
         assert!(Config::resolve(flags(&["--node-id=-3"]), env(&[])).is_err());
+    }
+
+    #[test]
+    fn cluster_settings_are_checked() {
+        let ok = |args: &[&str]| Config::resolve(flags(args), env(&[]));
+        let voters = "--voters=1@127.0.0.1:9093,2@127.0.0.2:9093,3@127.0.0.3:9093";
+        let config = ok(&[voters, "--controller-listen=127.0.0.1:9093"]).unwrap();
+        assert_eq!(config.voter_list().unwrap().len(), 3);
+        assert_eq!(config.role_flags().unwrap(), (true, true));
+        // Several voters need a controller listener.
+        assert!(ok(&[voters]).is_err());
+        // A controller must be a voter; a broker-only node must not.
+        assert!(ok(&["--node-id=4", voters, "--controller-listen=h:1"]).is_err());
+        assert!(ok(&[
+            "--node-id=4",
+            "--roles=broker",
+            voters,
+            "--controller-listen=h:1"
+        ])
+        .is_ok());
+        assert!(ok(&["--roles=broker", voters, "--controller-listen=h:1"]).is_err());
+        assert!(ok(&["--roles=router"]).is_err());
+        assert!(ok(&["--voters=1@nohostport"]).is_err());
+        assert!(ok(&["--voters=1@h:1,1@h:2", "--controller-listen=h:1"]).is_err());
+        assert!(ok(&["--raft-election-timeout-min-ms=2000"]).is_err());
     }
 
     #[test]

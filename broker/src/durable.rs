@@ -1,6 +1,6 @@
-//! Small files the node rewrites whole (`meta.properties`, the topic registry, the producer
-//! id allocator), written so that a crash leaves either the old content or the new, whole:
-//! temp file, fsync, rename over the old one, fsync of the directory.
+//! Small files the node rewrites whole (`meta.properties`, producer snapshots), written so
+//! that a crash leaves either the old content or the new, whole: temp file, fsync, rename
+//! over the old one, fsync of the directory.
 
 use std::fs::File;
 use std::io::Write;
@@ -16,8 +16,13 @@ pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<
     file.sync_all()?;
     drop(file);
     std::fs::rename(tmp, path)?;
-    if let Some(dir) = path.parent() {
-        File::open(dir)?.sync_all()?;
+    match path.parent() {
+        Some(dir) => sync_dir(dir),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Makes renames and creations in `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
 }

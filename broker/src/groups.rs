@@ -40,6 +40,7 @@ use tracing::{info, warn};
 use crate::context::BrokerContext;
 use crate::metrics as m;
 use crate::partitions::Partition;
+use crate::topics::service::Replicas;
 use crate::topics::{TopicError, Topics};
 
 /// Kafka's internal topic for group metadata and committed offsets.
@@ -93,8 +94,23 @@ impl GroupService {
             ("cleanup.policy".to_string(), "compact".to_string()),
             ("segment.bytes".to_string(), "104857600".to_string()),
         ]);
+        // Kafka's offsets.topic.replication.factor (3), capped at the live brokers so a
+        // smaller cluster can still coordinate groups.
+        let live = topics
+            .image()
+            .brokers
+            .values()
+            .filter(|broker| !broker.fenced)
+            .count();
+        let factor = i16::try_from(live.clamp(1, 3)).unwrap_or(1);
         match topics
-            .create(OFFSETS_TOPIC, self.partitions, configs, false)
+            .create_with(
+                OFFSETS_TOPIC,
+                self.partitions,
+                Replicas::Factor(factor),
+                configs,
+                false,
+            )
             .await
         {
             Ok(_) | Err(TopicError::AlreadyExists(_)) => Ok(()),
@@ -255,8 +271,9 @@ impl GroupService {
         }
         let mut written = Vec::new();
         for (index, batch) in by_partition {
-            let Some(partition) = topics.partitions.get(OFFSETS_TOPIC, index) else {
-                return Err(errors::COORDINATOR_NOT_AVAILABLE);
+            let Ok(partition) = topics.led_partition(OFFSETS_TOPIC, index) else {
+                // Its leadership moved: the client finds the new coordinator.
+                return Err(errors::NOT_COORDINATOR);
             };
             let mut bytes = BytesMut::new();
             let encoded = RecordBatchEncoder::encode(
@@ -273,7 +290,7 @@ impl GroupService {
             }
             if let Err(error) = partition
                 .log
-                .append(bytes, partition.leader_epoch, Durability::PageCache)
+                .append(bytes, partition.leader_epoch(), Durability::PageCache)
                 .await
             {
                 warn!(%error, partition = index, "cannot append to {OFFSETS_TOPIC}");

@@ -58,9 +58,35 @@ impl RunningBroker {
     }
 }
 
-/// Formats or loads the data directory, binds the listener and starts serving.
+/// How long start-up waits for the quorum (a cluster id, this broker's registration).
+const QUORUM_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Joins the metadata quorum (a lone voter with no flags), waits for the cluster id and
+/// checks or writes `meta.properties`, registers this broker, opens the partitions the
+/// image places here, then serves clients.
 pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
-    let identity = node::load_or_format(&config.data_dir, config.node_id)?;
+    let stored = node::load(&config.data_dir, config.node_id)?;
+    let legacy = topics::legacy::detect(&config.data_dir)?;
+    let (_, is_broker) = config.role_flags()?;
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listen_addr = listener.local_addr()?;
+    let advertised = match &config.advertised_listen {
+        Some(address) => parse_endpoint(address)?,
+        None => endpoint_for_bound(listen_addr),
+    };
+    let quorum = Arc::new(start_quorum(&config, stored.as_ref(), legacy.clone()).await?);
+    let cluster_id = wait_for_cluster_id(&quorum).await?;
+    let identity = node::settle(&config.data_dir, stored, config.node_id, &cluster_id)?;
+    if legacy.is_some() && quorum.image().cluster_id.as_deref() == Some(cluster_id.as_str()) {
+        topics::legacy::mark_imported(&config.data_dir)
+            .context("cannot mark the single-node metadata as imported")?;
+        info!("single-node topic metadata imported into the metadata quorum");
+    }
+    if is_broker {
+        register(&quorum, &config, &advertised).await?;
+    }
     let disk =
         petrel_storage::io::Disk::start(config.storage_io_backend.into(), STORAGE_QUEUE_DEPTH_MAX)
             .with_context(|| {
@@ -73,11 +99,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
     let clock: std::sync::Arc<dyn petrel_storage::Clock> =
         std::sync::Arc::new(petrel_storage::SystemClock);
     let topics = topics::Topics::open(
+        Arc::clone(&quorum),
         &config.data_dir,
         disk,
         clock,
         config.auto_create_topics_enable,
         config.num_partitions,
+        config.controller_request_timeout(),
     )
     .await?;
     let groups = Arc::new(groups::GroupService::new(
@@ -88,14 +116,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         config.offsets_topic_num_partitions,
     ));
     groups.load(&topics).await?;
-    let listener = TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let listen_addr = listener.local_addr()?;
-    let advertised = match &config.advertised_listen {
-        Some(address) => parse_endpoint(address)?,
-        None => endpoint_for_bound(listen_addr),
-    };
     info!(
         node_id = identity.node_id,
         cluster_id = %identity.cluster_id,
@@ -109,7 +129,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         node_id: identity.node_id,
         cluster_id: identity.cluster_id,
         advertised,
-        producer_ids: producers::ProducerIdAllocator::load(&config.data_dir)?,
+        producer_ids: producers::ProducerIdAllocator::default(),
         fetch_sessions: fetch_sessions::FetchSessions::new(
             config.fetch_session_cache_slots,
             fetch_sessions::EVICTION_IDLE_DEFAULT,
@@ -130,11 +150,24 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         context.clone(),
         shutdown.clone(),
     ));
+    let reconciling = context.clone();
+    let token = shutdown.clone();
+    tokio::spawn(async move { reconciling.topics.run_reconciler(token).await });
+    if is_broker {
+        tokio::spawn(heartbeat(context.clone(), shutdown.clone()));
+    }
+    tokio::spawn(metrics::track_raft(Arc::clone(&quorum), shutdown.clone()));
     let serving = server::serve(listener, context.clone(), shutdown.clone());
     let ctx = context.clone();
     let task = tokio::spawn(async move {
         serving.await;
         close_partitions(&ctx).await;
+        drop(ctx);
+        // The last handle once connections and background tasks are gone; if one still
+        // holds it, the Raft node stops with the process.
+        if let Ok(quorum) = Arc::try_unwrap(quorum) {
+            quorum.shutdown().await;
+        }
     });
     Ok(RunningBroker {
         listen_addr,
@@ -142,6 +175,148 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         shutdown,
         task,
     })
+}
+
+/// Starts this node's quorum member from the configuration.
+async fn start_quorum(
+    config: &Config,
+    stored: Option<&node::NodeIdentity>,
+    legacy: Option<petrel_raft::controller::LegacyMetadata>,
+) -> anyhow::Result<petrel_raft::quorum::Quorum> {
+    use petrel_raft::controller::{ClusterBootstrap, ControllerSettings};
+    use petrel_raft::quorum::{QuorumConfig, RaftTimings};
+    use petrel_raft::types::PeerNode;
+    let node_id = u64::try_from(config.node_id)?;
+    let voter_list = config.voter_list()?;
+    let voters: std::collections::BTreeMap<u64, PeerNode> = if voter_list.is_empty() {
+        // No voters given: this node alone, reached by no one.
+        [(node_id, PeerNode::default())].into()
+    } else {
+        voter_list
+            .iter()
+            .map(|v| {
+                let id = u64::try_from(v.id).unwrap_or_default();
+                (
+                    id,
+                    PeerNode {
+                        addr: v.address.clone(),
+                    },
+                )
+            })
+            .collect()
+    };
+    let controller_listen = match &config.controller_listen {
+        Some(address) => Some(
+            tokio::net::lookup_host(address)
+                .await
+                .with_context(|| format!("cannot resolve controller_listen {address}"))?
+                .next()
+                .with_context(|| format!("controller_listen {address} resolves to nothing"))?,
+        ),
+        None => None,
+    };
+    let cluster_id = stored.map_or_else(node::new_cluster_id, |s| s.cluster_id.clone());
+    let quorum_config = QuorumConfig {
+        node_id,
+        data_dir: config.data_dir.clone(),
+        controller_listen,
+        voters,
+        timings: RaftTimings {
+            heartbeat_interval_ms: config.raft_heartbeat_interval_ms,
+            election_timeout_min_ms: config.raft_election_timeout_min_ms,
+            election_timeout_max_ms: config.raft_election_timeout_max_ms,
+        },
+        controller: ControllerSettings {
+            session_timeout: std::time::Duration::from_millis(config.broker_session_timeout_ms),
+            commit_timeout: config.controller_request_timeout(),
+            default_replication_factor: config.default_replication_factor,
+            bootstrap: Some(ClusterBootstrap { cluster_id, legacy }),
+        },
+    };
+    petrel_raft::quorum::Quorum::start(quorum_config)
+        .await
+        .context("cannot start the metadata quorum member")
+}
+
+/// Waits until the quorum's image has a cluster id (the first leader sets it).
+async fn wait_for_cluster_id(quorum: &petrel_raft::quorum::Quorum) -> anyhow::Result<String> {
+    let mut image = quorum.subscribe();
+    let waited = tokio::time::timeout(QUORUM_WAIT, async {
+        loop {
+            if let Some(id) = image.borrow_and_update().cluster_id.clone() {
+                return Some(id);
+            }
+            match tokio::time::timeout(std::time::Duration::from_secs(5), image.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return None,
+                Err(_) => info!("waiting for the metadata quorum to elect a controller"),
+            }
+        }
+    })
+    .await;
+    match waited {
+        Ok(Some(id)) => Ok(id),
+        _ => bail!("no metadata quorum formed within {QUORUM_WAIT:?}; check --voters and that the other controllers are running"),
+    }
+}
+
+/// Registers this broker with the active controller and waits until the registration is
+/// in the local image.
+async fn register(
+    quorum: &petrel_raft::quorum::Quorum,
+    config: &Config,
+    advertised: &Endpoint,
+) -> anyhow::Result<()> {
+    use petrel_raft::controller::{ControllerReply, ControllerRequest};
+    let request = ControllerRequest::RegisterBroker {
+        id: config.node_id,
+        endpoint: format!("{}:{}", advertised.host, advertised.port),
+        rack: config.rack.clone(),
+        controller_addr: config.controller_listen.clone().unwrap_or_default(),
+    };
+    let started = tokio::time::Instant::now();
+    loop {
+        match quorum
+            .call(request.clone(), config.controller_request_timeout())
+            .await
+        {
+            Ok(ControllerReply::Committed { log_index }) => {
+                if quorum.wait_applied(log_index, QUORUM_WAIT).await {
+                    info!(
+                        node_id = config.node_id,
+                        "broker registered with the controller"
+                    );
+                    return Ok(());
+                }
+            }
+            Ok(other) => bail!("unexpected answer to the broker registration: {other:?}"),
+            Err(err) => info!(%err, "broker registration not accepted yet; retrying"),
+        }
+        if started.elapsed() > QUORUM_WAIT {
+            bail!(
+                "the controller did not accept this broker's registration within {QUORUM_WAIT:?}"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// Tells the active controller this broker is alive, every heartbeat interval.
+async fn heartbeat(ctx: Arc<BrokerContext>, shutdown: CancellationToken) {
+    use petrel_raft::controller::ControllerRequest;
+    let period = std::time::Duration::from_millis(ctx.config.broker_heartbeat_interval_ms);
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = shutdown.cancelled() => return,
+        }
+        let request = ControllerRequest::Heartbeat { id: ctx.node_id };
+        if let Err(err) = ctx.topics.quorum().call(request, period).await {
+            tracing::debug!(%err, "heartbeat not delivered");
+        }
+    }
 }
 
 /// Writes every partition's final index state (Kafka's clean close) and producer

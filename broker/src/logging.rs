@@ -1,5 +1,6 @@
 //! Log set-up: `tracing` to stderr, human text by default or one JSON object per line.
-//! `RUST_LOG` wins over `--log-level` when set, as is usual for tracing programs.
+//! `RUST_LOG` wins over `--log-level` when set, as is usual for tracing programs. The Raft
+//! library's own chatter is kept at warn unless the filter names it.
 
 use std::io::IsTerminal;
 
@@ -10,7 +11,10 @@ use crate::config::LogFormat;
 pub fn init(format: LogFormat, level: &str) -> anyhow::Result<()> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.is_empty() => EnvFilter::try_new(spec)?,
-        _ => EnvFilter::try_new(level)?,
+        // openraft logs every election step and snapshot at info; its warnings are what
+        // an operator needs, unless the filter asks for openraft explicitly.
+        _ if level.contains("openraft") => EnvFilter::try_new(level)?,
+        _ => EnvFilter::try_new(format!("{level},openraft=warn"))?,
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

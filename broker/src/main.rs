@@ -58,8 +58,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         })?;
     petrel_broker::metrics::install(metrics_addr)?;
     info!(metrics = %metrics_addr, "metrics served at /metrics");
-    let broker = petrel_broker::start(config).await?;
+    // Watched before start-up, which may wait for the quorum: a signal meanwhile is kept
+    // for the select below instead of killing the process without a clean stop.
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let broker = petrel_broker::start(config).await?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => info!("SIGINT received; shutting down"),
         _ = terminate.recv() => info!("SIGTERM received; shutting down"),

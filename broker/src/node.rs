@@ -1,10 +1,11 @@
 //! The node's identity on disk: `meta.properties` in the data directory, in Apache Kafka's
 //! format (`version`, `cluster.id`, `node.id`).
 //!
-//! A node formats its own data directory on first start (there is no separate format
-//! step): it generates a cluster id the way Kafka does (a random UUID, URL-safe base64
-//! without padding) and writes the file atomically (temp file, fsync, rename, directory
-//! fsync). On later starts the stored node id must match the configured one, as in Kafka.
+//! There is no separate format step: a node reads the file if it has one ([`load`]), joins
+//! the quorum, and writes the file ([`write`]) once the quorum's image has a cluster id
+//! (the first controller to lead picks it, see `petrel_raft::controller`). On later starts
+//! the stored node id must match the configured one and the stored cluster id the
+//! quorum's, as in Kafka.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -29,44 +30,66 @@ pub fn new_cluster_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
 }
 
-/// Loads the identity from `data_dir`, formatting the directory if it has none yet.
-pub fn load_or_format(data_dir: &Path, node_id: i32) -> anyhow::Result<NodeIdentity> {
+/// What `meta.properties` in `data_dir` says, if the file exists. A stored node id other
+/// than `node_id` is an error.
+pub fn load(data_dir: &Path, node_id: i32) -> anyhow::Result<Option<NodeIdentity>> {
     fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let path = data_dir.join(META_FILE);
-    if path.exists() {
-        let text =
-            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let props = parse_properties(&text);
-        let cluster_id = props
-            .get("cluster.id")
-            .cloned()
-            .with_context(|| format!("{} has no cluster.id", path.display()))?;
-        let stored: i32 = props
-            .get("node.id")
-            .with_context(|| format!("{} has no node.id", path.display()))?
-            .parse()
-            .with_context(|| format!("{} has an invalid node.id", path.display()))?;
-        if stored != node_id {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let props = parse_properties(&text);
+    let cluster_id = props
+        .get("cluster.id")
+        .cloned()
+        .with_context(|| format!("{} has no cluster.id", path.display()))?;
+    let stored: i32 = props
+        .get("node.id")
+        .with_context(|| format!("{} has no node.id", path.display()))?
+        .parse()
+        .with_context(|| format!("{} has an invalid node.id", path.display()))?;
+    if stored != node_id {
+        bail!(
+            "configured node id {node_id} does not match node.id={stored} stored in {}",
+            path.display()
+        );
+    }
+    Ok(Some(NodeIdentity {
+        cluster_id,
+        node_id,
+        formatted_now: false,
+    }))
+}
+
+/// Checks the stored identity against the quorum's cluster id, writing `meta.properties`
+/// if the directory has none yet.
+pub fn settle(
+    data_dir: &Path,
+    stored: Option<NodeIdentity>,
+    node_id: i32,
+    cluster_id: &str,
+) -> anyhow::Result<NodeIdentity> {
+    if let Some(stored) = stored {
+        if stored.cluster_id != cluster_id {
             bail!(
-                "configured node id {node_id} does not match node.id={stored} stored in {}",
-                path.display()
+                "INCONSISTENT_CLUSTER_ID: {} belongs to cluster {} but the quorum's cluster is {}",
+                data_dir.display(),
+                stored.cluster_id,
+                cluster_id
             );
         }
-        return Ok(NodeIdentity {
-            cluster_id,
-            node_id,
-            formatted_now: false,
-        });
+        return Ok(stored);
     }
-    let cluster_id = new_cluster_id();
     let text =
         format!("#Written by petrel\nversion=1\ncluster.id={cluster_id}\nnode.id={node_id}\n");
     let path = data_dir.join(META_FILE);
     crate::durable::write_atomically(&path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(NodeIdentity {
-        cluster_id,
+        cluster_id: cluster_id.to_string(),
         node_id,
         formatted_now: true,
     })
@@ -86,21 +109,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formats_once_then_keeps_the_cluster_id() {
+    fn written_once_then_checked_against_the_quorum() {
         let dir = tempfile::tempdir().unwrap();
-        let first = load_or_format(dir.path(), 4).unwrap();
+        assert!(load(dir.path(), 4).unwrap().is_none());
+        let id = new_cluster_id();
+        assert_eq!(id.len(), 22);
+        let first = settle(dir.path(), None, 4, &id).unwrap();
         assert!(first.formatted_now);
-        assert_eq!(first.cluster_id.len(), 22);
-        let second = load_or_format(dir.path(), 4).unwrap();
-        assert!(!second.formatted_now);
-        assert_eq!(second.cluster_id, first.cluster_id);
+        let stored = load(dir.path(), 4).unwrap().unwrap();
+        assert_eq!(stored.cluster_id, id);
+        assert!(
+            !settle(dir.path(), Some(stored.clone()), 4, &id)
+                .unwrap()
+                .formatted_now
+        );
+        let err = settle(dir.path(), Some(stored), 4, "other").unwrap_err();
+        assert!(err.to_string().contains("INCONSISTENT_CLUSTER_ID"), "{err}");
     }
 
     #[test]
     fn a_different_node_id_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        load_or_format(dir.path(), 1).unwrap();
-        let err = load_or_format(dir.path(), 2).unwrap_err();
+        settle(dir.path(), None, 1, "c").unwrap();
+        let err = load(dir.path(), 2).unwrap_err();
         assert!(err.to_string().contains("does not match"), "{err}");
     }
 }

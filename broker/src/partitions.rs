@@ -1,13 +1,14 @@
-//! The partitions this node hosts: one `PartitionLog` per topic partition, in Kafka's
-//! layout `<data_dir>/<topic>-<partition>/`. Opened at start-up for every registered topic
-//! (running each log's recovery), created when topics are created or grown, removed when
-//! topics are deleted.
+//! The partitions this node hosts: one `PartitionLog` per topic partition it is a replica
+//! of, in Kafka's layout `<data_dir>/<topic>-<partition>/`. `Topics::reconcile` opens them
+//! (running each log's recovery) as the metadata image places them here, records whether
+//! this node leads each one and with which leader epoch, and removes deleted topics.
 //!
-//! On a single node every partition is led here with leader epoch 0; the replication work
-//! adds followers, ISR and epochs.
+//! Data replication to followers is not built yet: a follower replica is an open, empty
+//! log until it leads.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
 
 use petrel_storage::io::Disk;
@@ -18,9 +19,6 @@ use uuid::Uuid;
 use crate::producers::{BatchSequence, ProducerStates};
 use crate::topics::{config_defs, TopicMeta};
 
-/// Leader epoch of every partition on a single node.
-pub const SINGLE_NODE_LEADER_EPOCH: i32 = 0;
-
 /// One hosted partition.
 #[derive(Debug)]
 pub struct Partition {
@@ -28,13 +26,33 @@ pub struct Partition {
     pub topic_id: Uuid,
     pub index: i32,
     pub log: PartitionLog,
-    pub leader_epoch: i32,
+    /// The leader epoch from the image (stamped into appended batches).
+    leader_epoch: AtomicI32,
+    /// Whether the image makes this node the partition's leader.
+    leads: AtomicBool,
     /// Idempotent producers' sequence state; held across check-and-append so a retry and
     /// its original cannot both be written.
     pub producers: tokio::sync::Mutex<ProducerStates>,
 }
 
 type Key = (String, i32);
+
+/// Kafka's check of the leader epoch a client sends (-1 when it knows none): newer than
+/// ours means this node has not seen the change yet, older means the client's metadata is
+/// stale.
+pub fn check_leader_epoch(
+    client_epoch: i32,
+    current: i32,
+) -> Result<(), kafka_protocol::error::ResponseError> {
+    use kafka_protocol::error::ResponseError;
+    if client_epoch > current {
+        Err(ResponseError::UnknownLeaderEpoch)
+    } else if (0..current).contains(&client_epoch) {
+        Err(ResponseError::FencedLeaderEpoch)
+    } else {
+        Ok(())
+    }
+}
 
 /// File in the partition directory holding the producers' state as of an offset.
 const PRODUCER_SNAPSHOT_FILE: &str = "petrel-producer-state.json";
@@ -83,6 +101,15 @@ async fn load_producer_states(log: &PartitionLog) -> petrel_storage::Result<Prod
 }
 
 impl Partition {
+    pub fn leader_epoch(&self) -> i32 {
+        self.leader_epoch.load(Ordering::Acquire)
+    }
+
+    /// Whether this node leads the partition (produce and fetch are served only then).
+    pub fn is_leader(&self) -> bool {
+        self.leads.load(Ordering::Acquire)
+    }
+
     /// Writes the producers' state with the log end offset it reflects, so the next start
     /// replays only the batches after it. Taken under the producers' lock, which every
     /// idempotent append holds, so the state and the offset agree.
@@ -130,10 +157,14 @@ impl PartitionManager {
         self.data_dir.join(format!("{topic}-{partition}"))
     }
 
-    /// Opens (creating if needed) every partition of `meta` not yet open.
-    pub async fn ensure_topic(&self, meta: &TopicMeta) -> petrel_storage::Result<()> {
+    /// Opens (creating if needed) the partitions `indexes` of `meta` not yet open.
+    pub async fn ensure_partitions(
+        &self,
+        meta: &TopicMeta,
+        indexes: &[i32],
+    ) -> petrel_storage::Result<()> {
         let log_config = config_defs::log_config(&meta.configs);
-        for index in 0..meta.partitions {
+        for &index in indexes {
             if self.get(&meta.name, index).is_some() {
                 continue;
             }
@@ -150,12 +181,44 @@ impl PartitionManager {
                 topic_id: meta.id,
                 index,
                 log,
-                leader_epoch: SINGLE_NODE_LEADER_EPOCH,
+                leader_epoch: AtomicI32::new(0),
+                leads: AtomicBool::new(false),
                 producers: tokio::sync::Mutex::new(producers),
             });
             self.write().insert((meta.name.clone(), index), partition);
         }
         Ok(())
+    }
+
+    /// Records, for each hosted partition of `meta`, whether `node_id` leads it and the
+    /// current leader epoch.
+    pub fn set_leadership(&self, meta: &TopicMeta, node_id: i32) {
+        for partition in self.read().values().filter(|p| p.topic == meta.name) {
+            if let Some(entry) = meta.partition(partition.index) {
+                partition
+                    .leader_epoch
+                    .store(entry.leader_epoch, Ordering::Release);
+                partition
+                    .leads
+                    .store(entry.leader == node_id, Ordering::Release);
+            }
+        }
+    }
+
+    /// The id of the hosted topic `name`, if any of its partitions is open.
+    pub fn topic_id(&self, name: &str) -> Option<Uuid> {
+        self.read()
+            .values()
+            .find(|p| p.topic == name)
+            .map(|p| p.topic_id)
+    }
+
+    /// The names of the topics with a partition open here.
+    pub fn topic_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.read().values().map(|p| p.topic.clone()).collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     pub fn get(&self, topic: &str, partition: i32) -> Option<Arc<Partition>> {

@@ -1,8 +1,9 @@
 //! Idempotent producers: producer-id allocation and per-partition sequence checking.
 //!
-//! Ids come from a counter persisted in blocks (`<data_dir>/petrel-producer-ids`): the end
-//! of the current block is made durable before any id in it is handed out, so an id is
-//! never reused, even after a crash (ids from a half-used block are skipped).
+//! Ids come in blocks the active controller commits to the metadata log for this broker
+//! (`AllocateProducerIds`): a block is durable and belongs to one broker before any id in
+//! it is handed out, so an id is never reused, across brokers or restarts (ids left in a
+//! half-used block are skipped).
 //!
 //! For each partition, the last [`BATCHES_REMEMBERED`] batches of each producer are kept
 //! (Kafka keeps five, matching `max.in.flight.requests.per.connection` <= 5): a retried
@@ -11,53 +12,53 @@
 //! fenced. Pure logic, no I/O, so it is tested on its own.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::time::Duration;
+
+use petrel_raft::controller::{ControllerError, ControllerReply, ControllerRequest};
+use petrel_raft::quorum::Quorum;
 
 use kafka_protocol::error::ResponseError;
 
 /// How many recent batches per producer are remembered for duplicate detection.
 pub const BATCHES_REMEMBERED: usize = 5;
-/// Producer ids reserved per durable write of the allocator.
+/// Producer ids asked of the controller at a time.
 const ID_BLOCK_SIZE: i64 = 1000;
-const ID_FILE: &str = "petrel-producer-ids";
 
 /// Hands out producer ids that are never reused.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct ProducerIdAllocator {
-    path: PathBuf,
-    /// (next id to hand out, end of the durably reserved block)
-    state: Mutex<(i64, i64)>,
+    /// (next id to hand out, end of the block this broker owns)
+    block: tokio::sync::Mutex<(i64, i64)>,
 }
 
 impl ProducerIdAllocator {
-    pub fn load(data_dir: &Path) -> anyhow::Result<ProducerIdAllocator> {
-        let path = data_dir.join(ID_FILE);
-        let reserved_end: i64 = match std::fs::read_to_string(&path) {
-            Ok(text) => text
-                .trim()
-                .parse()
-                .map_err(|e| anyhow::anyhow!("corrupt {}: {e}", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
-        };
-        // Everything below the stored end may have been handed out: start after it.
-        Ok(ProducerIdAllocator {
-            path,
-            state: Mutex::new((reserved_end, reserved_end)),
-        })
-    }
-
-    /// A fresh producer id.
-    pub fn allocate(&self) -> std::io::Result<i64> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.0 >= state.1 {
-            let new_end = state.1 + ID_BLOCK_SIZE;
-            crate::durable::write_atomically(&self.path, format!("{new_end}\n").as_bytes())?;
-            state.1 = new_end;
+    /// A fresh producer id for broker `broker_id`, asking the controller for a new block
+    /// when the current one is used up.
+    pub async fn allocate(
+        &self,
+        quorum: &Quorum,
+        broker_id: i32,
+        within: Duration,
+    ) -> Result<i64, ControllerError> {
+        let mut block = self.block.lock().await;
+        if block.0 >= block.1 {
+            let request = ControllerRequest::AllocateProducerIds {
+                broker_id,
+                count: ID_BLOCK_SIZE,
+            };
+            match quorum.call(request, within).await? {
+                ControllerReply::ProducerIds { first, count, .. } => {
+                    *block = (first, first + count)
+                }
+                other => {
+                    return Err(ControllerError::Failed(format!(
+                        "unexpected answer to a producer id request: {other:?}"
+                    )))
+                }
+            }
         }
-        let id = state.0;
-        state.0 += 1;
+        let id = block.0;
+        block.0 += 1;
         Ok(id)
     }
 }
@@ -274,16 +275,43 @@ mod tests {
         assert_eq!(next_sequence(i32::MAX), 0);
     }
 
-    #[test]
-    fn producer_ids_are_never_reused_across_restarts() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn producer_ids_are_never_reused_across_restarts() {
+        use petrel_raft::controller::{ClusterBootstrap, ControllerSettings};
+        use petrel_raft::quorum::{QuorumConfig, RaftTimings};
         let dir = tempfile::tempdir().unwrap();
-        let first = ProducerIdAllocator::load(dir.path()).unwrap();
-        let a = first.allocate().unwrap();
-        let b = first.allocate().unwrap();
+        let within = Duration::from_secs(10);
+        let config = QuorumConfig {
+            node_id: 1,
+            data_dir: dir.path().to_path_buf(),
+            controller_listen: None,
+            voters: [(1, Default::default())].into(),
+            timings: RaftTimings::default(),
+            controller: ControllerSettings {
+                bootstrap: Some(ClusterBootstrap {
+                    cluster_id: "c".into(),
+                    legacy: None,
+                }),
+                ..Default::default()
+            },
+        };
+        let quorum = Quorum::start(config.clone()).await.unwrap();
+        let register = ControllerRequest::RegisterBroker {
+            id: 1,
+            endpoint: "127.0.0.1:9092".into(),
+            rack: None,
+            controller_addr: String::new(),
+        };
+        quorum.call(register, within).await.unwrap();
+        let first = ProducerIdAllocator::default();
+        let a = first.allocate(&quorum, 1, within).await.unwrap();
+        let b = first.allocate(&quorum, 1, within).await.unwrap();
         assert_ne!(a, b);
-        drop(first);
-        let second = ProducerIdAllocator::load(dir.path()).unwrap();
-        let c = second.allocate().unwrap();
+        quorum.shutdown().await;
+        let quorum = Quorum::start(config).await.unwrap();
+        let second = ProducerIdAllocator::default();
+        let c = second.allocate(&quorum, 1, within).await.unwrap();
         assert!(c > b, "{c} after restart must exceed {b}");
+        quorum.shutdown().await;
     }
 }

@@ -1393,3 +1393,52 @@ async fn describe_log_dirs_reports_the_data_dir_and_partition_sizes() {
     assert_eq!(partitions, [(1, sized_1)]);
     broker.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Upgrade from a single-node data directory written before the metadata quorum
+
+/// A data directory as the single-node broker left it (`meta.properties`, partition logs,
+/// `petrel-topics.json`, `petrel-producer-ids`, no `raft/`) starts with its topics (same
+/// ids, configs and data) and producer-id reservation imported into the quorum, once.
+#[tokio::test]
+async fn a_single_node_data_dir_from_before_the_quorum_keeps_its_topics() {
+    let (broker, dir) = start_broker(|_| {}).await;
+    let id = create_topic(&broker, "orders", 2, &[("retention.ms", "86400000")]).await;
+    append_records(&broker, "orders", 1, 5).await;
+    let cluster_id = broker.context.cluster_id.clone();
+    broker.stop().await;
+
+    // Rewrite the directory into the layout of a pre-quorum single node.
+    std::fs::remove_dir_all(dir.path().join("raft")).unwrap();
+    std::fs::write(
+        dir.path().join("petrel-topics.json"),
+        format!(
+            r#"[{{"name":"orders","id":"{id}","partitions":2,"configs":{{"retention.ms":"86400000"}}}}]"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("petrel-producer-ids"), "5000\n").unwrap();
+
+    let config = petrel_broker::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        listen: "127.0.0.1:0".into(),
+        ..Default::default()
+    };
+    for start in ["upgrade", "restart after the upgrade"] {
+        let broker = petrel_broker::start(config.clone()).await.unwrap();
+        assert_eq!(broker.context.cluster_id, cluster_id, "{start}");
+        let orders = broker.context.topics.get("orders").expect(start);
+        assert_eq!((orders.id, orders.partitions), (id, 2), "{start}");
+        assert_eq!(orders.configs["retention.ms"], "86400000", "{start}");
+        assert_eq!(orders.layout[1].leader_epoch, 0, "{start}");
+        let partition = broker.context.topics.led_partition("orders", 1).unwrap();
+        assert_eq!(partition.log.log_end_offset(), 5, "{start}");
+        assert!(
+            broker.context.topics.image().next_producer_id >= 5000,
+            "{start}"
+        );
+        assert!(dir.path().join("petrel-topics.json.imported").exists());
+        assert!(!dir.path().join("petrel-topics.json").exists());
+        broker.stop().await;
+    }
+}

@@ -12,8 +12,8 @@
 use kafka_protocol::messages::{
     AlterConfigsRequest, ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest,
     DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
-    DescribeLogDirsRequest, FetchRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
-    ListOffsetsRequest, MetadataRequest, ProduceRequest, RequestHeader,
+    DescribeLogDirsRequest, DescribeQuorumRequest, FetchRequest, IncrementalAlterConfigsRequest,
+    InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest, RequestHeader,
 };
 use kafka_protocol::messages::{
     DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, HeartbeatRequest,
@@ -45,6 +45,7 @@ pub enum Request {
     CreatePartitions(CreatePartitionsRequest),
     IncrementalAlterConfigs(IncrementalAlterConfigsRequest),
     DescribeCluster(DescribeClusterRequest),
+    DescribeQuorum(DescribeQuorumRequest),
     FindCoordinator(FindCoordinatorRequest),
     JoinGroup(JoinGroupRequest),
     SyncGroup(SyncGroupRequest),
@@ -79,6 +80,7 @@ impl Request {
             Request::CreatePartitions(r) => r.encode(buf, version),
             Request::IncrementalAlterConfigs(r) => r.encode(buf, version),
             Request::DescribeCluster(r) => r.encode(buf, version),
+            Request::DescribeQuorum(r) => r.encode(buf, version),
             Request::FindCoordinator(r) => r.encode(buf, version),
             Request::JoinGroup(r) => r.encode(buf, version),
             Request::SyncGroup(r) => r.encode(buf, version),
@@ -112,6 +114,7 @@ impl Request {
             ApiKey::CreatePartitions => Request::CreatePartitions(Default::default()),
             ApiKey::IncrementalAlterConfigs => Request::IncrementalAlterConfigs(Default::default()),
             ApiKey::DescribeCluster => Request::DescribeCluster(Default::default()),
+            ApiKey::DescribeQuorum => Request::DescribeQuorum(Default::default()),
             ApiKey::FindCoordinator => Request::FindCoordinator(Default::default()),
             ApiKey::JoinGroup => Request::JoinGroup(Default::default()),
             ApiKey::SyncGroup => Request::SyncGroup(Default::default()),
@@ -239,6 +242,9 @@ fn decode_body(
         ),
         ApiKey::DescribeCluster => {
             Request::DescribeCluster(DescribeClusterRequest::decode_body(input, version)?.1)
+        }
+        ApiKey::DescribeQuorum => {
+            Request::DescribeQuorum(DescribeQuorumRequest::decode_body(input, version)?.1)
         }
         ApiKey::FindCoordinator => {
             Request::FindCoordinator(FindCoordinatorRequest::decode_body(input, version)?.1)

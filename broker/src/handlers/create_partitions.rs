@@ -95,25 +95,35 @@ async fn grow(
             ),
         ));
     }
-    if let Some(assignments) = &topic.assignments {
-        check_assignments(ctx.node_id, topic.count - current, assignments)?;
-    }
-    // The service checks the count again under its lock, in case another request grew
-    // the topic meanwhile; its refusal maps to the same codes.
+    let assignment = match &topic.assignments {
+        Some(assignments) => {
+            let registered: Vec<i32> = ctx.topics.image().brokers.keys().copied().collect();
+            let factor = meta.layout.first().map_or(1, |p| p.replicas.len());
+            Some(check_assignments(
+                &registered,
+                factor,
+                topic.count - current,
+                assignments,
+            )?)
+        }
+        None => None,
+    };
+    // The controller checks the count again, in case another request grew the topic
+    // meanwhile; its refusal maps to the same codes.
     ctx.topics
-        .add_partitions(name, topic.count, validate_only)
+        .add_partitions(name, topic.count, assignment, validate_only)
         .await
         .map(|_| ())
         .map_err(|e| (e.code(), e.to_string()))
 }
 
-/// Kafka's checks of manual assignments for new partitions, with this node as the only
-/// registered broker.
+/// Kafka's checks of manual assignments for new partitions; returns the replica lists.
 fn check_assignments(
-    node_id: i32,
+    registered: &[i32],
+    replication_factor: usize,
     additional: i32,
     assignments: &[CreatePartitionsAssignment],
-) -> Result<(), Refusal> {
+) -> Result<Vec<Vec<i32>>, Refusal> {
     let invalid = |message: String| Err((ResponseError::InvalidReplicaAssignment.code(), message));
     if usize::try_from(additional).ok() != Some(assignments.len()) {
         return invalid(format!(
@@ -122,8 +132,10 @@ fn check_assignments(
             assignments.len()
         ));
     }
-    for assignment in assignments {
-        let mut broker_ids: Vec<i32> = assignment.broker_ids.iter().map(|b| b.0).collect();
+    let mut lists = Vec::with_capacity(assignments.len());
+    for (offset, assignment) in assignments.iter().enumerate() {
+        let given: Vec<i32> = assignment.broker_ids.iter().map(|b| b.0).collect();
+        let mut broker_ids = given.clone();
         if broker_ids.is_empty() {
             return invalid(
                 "The manual partition assignment includes an empty replica list.".into(),
@@ -132,7 +144,7 @@ fn check_assignments(
         broker_ids.sort_unstable();
         let mut previous = None;
         for &broker_id in &broker_ids {
-            if broker_id != node_id {
+            if !registered.contains(&broker_id) {
                 return invalid(format!(
                     "The manual partition assignment includes broker {broker_id}, but no such \
                      broker is registered."
@@ -146,10 +158,18 @@ fn check_assignments(
             }
             previous = Some(broker_id);
         }
-        // Kafka also requires the topic's replication factor (1 here); a list that passed
-        // both checks above is exactly [this node], so it always has it.
+        if broker_ids.len() != replication_factor {
+            return invalid(format!(
+                "Inconsistent replication factor between partitions, partition 0 has \
+                 {replication_factor} while partitions [{}] have replication factors [{}], \
+                 respectively.",
+                offset,
+                broker_ids.len()
+            ));
+        }
+        lists.push(given);
     }
-    Ok(())
+    Ok(lists)
 }
 
 fn result(name: &str, outcome: Result<(), Refusal>) -> CreatePartitionsTopicResult {

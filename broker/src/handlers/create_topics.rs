@@ -16,6 +16,7 @@ use kafka_protocol::protocol::StrBytes;
 
 use crate::context::BrokerContext;
 use crate::topics::config_defs::{self, TOPIC_CONFIGS};
+use crate::topics::service::Replicas;
 use crate::topics::TopicMeta;
 
 /// Kafka's `ConfigSource` codes used here.
@@ -55,10 +56,11 @@ async fn create_one(
     validate_only: bool,
 ) -> Result<TopicMeta, (i16, String)> {
     let replication_factor = topic.replication_factor;
-    if replication_factor > 1 {
+    let live = ctx.live_brokers().len();
+    if usize::try_from(replication_factor).is_ok_and(|factor| factor > live) {
         return Err((
             ResponseError::InvalidReplicationFactor.code(),
-            format!("Unable to replicate the partition {replication_factor} time(s): The target replication factor of {replication_factor} cannot be reached because only 1 broker(s) are registered."),
+            format!("Unable to replicate the partition {replication_factor} time(s): The target replication factor of {replication_factor} cannot be reached because only {live} broker(s) are registered."),
         ));
     }
     if replication_factor == 0 || replication_factor < -1 {
@@ -67,29 +69,42 @@ async fn create_one(
             "Replication factor must be larger than 0, or -1 to use the default value.".into(),
         ));
     }
-    let partitions = if topic.assignments.is_empty() {
-        match topic.num_partitions {
+    let registered: Vec<i32> = ctx.topics.image().brokers.keys().copied().collect();
+    let (partitions, replicas) = if topic.assignments.is_empty() {
+        let partitions = match topic.num_partitions {
             -1 => ctx.config.num_partitions,
             n => n,
-        }
+        };
+        (partitions, Replicas::Factor(replication_factor))
     } else {
         if topic.num_partitions != -1 || topic.replication_factor != -1 {
             return Err((ResponseError::InvalidRequest.code(), "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.".into()));
         }
+        let mut lists = Vec::with_capacity(topic.assignments.len());
         for (expected, assignment) in topic.assignments.iter().enumerate() {
-            let only_us = assignment.broker_ids.len() == 1
-                && assignment.broker_ids.iter().all(|b| b.0 == ctx.node_id);
-            if assignment.partition_index != expected as i32 || !only_us {
-                return Err((
-                    ResponseError::InvalidReplicaAssignment.code(),
+            let list: Vec<i32> = assignment.broker_ids.iter().map(|b| b.0).collect();
+            let unknown = list.iter().find(|id| !registered.contains(id));
+            let refusal = if assignment.partition_index != expected as i32 {
+                Some(format!(
+                    "partitions should be a consecutive 0-based integer sequence, found {}",
+                    assignment.partition_index
+                ))
+            } else if list.is_empty() {
+                Some("The manual partition assignment includes an empty replica list.".into())
+            } else {
+                unknown.map(|id| {
                     format!(
-                        "partition {} may only be assigned to broker {}",
-                        assignment.partition_index, ctx.node_id
-                    ),
-                ));
+                        "The manual partition assignment includes broker {id}, but no such \
+                         broker is registered."
+                    )
+                })
+            };
+            if let Some(message) = refusal {
+                return Err((ResponseError::InvalidReplicaAssignment.code(), message));
             }
+            lists.push(list);
         }
-        topic.assignments.len() as i32
+        (lists.len() as i32, Replicas::Assigned(lists))
     };
     let mut configs = BTreeMap::new();
     for config in &topic.configs {
@@ -99,7 +114,13 @@ async fn create_one(
         }
     }
     ctx.topics
-        .create(topic.name.0.as_str(), partitions, configs, validate_only)
+        .create_with(
+            topic.name.0.as_str(),
+            partitions,
+            replicas,
+            configs,
+            validate_only,
+        )
         .await
         .map_err(|e| (e.code(), e.to_string()))
 }
@@ -117,7 +138,13 @@ fn to_result(
             }
             if version >= 5 {
                 out.num_partitions = meta.partitions;
-                out.replication_factor = 1;
+                out.replication_factor = meta.layout.first().map_or(
+                    match topic.replication_factor {
+                        -1 => 1,
+                        given => given,
+                    },
+                    |p| p.replicas.len() as i16,
+                );
                 out.configs = Some(describe_configs(&meta.configs));
             }
         }

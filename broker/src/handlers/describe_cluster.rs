@@ -51,15 +51,21 @@ pub fn handle(
             .with_error_code(error.code())
             .with_error_message(Some(StrBytes::from_string(message)));
     }
-    let broker = DescribeClusterBroker::default()
-        .with_broker_id(BrokerId(ctx.node_id))
-        .with_host(StrBytes::from_string(ctx.advertised.host.clone()))
-        .with_port(ctx.advertised.port)
-        .with_rack(None);
+    let brokers = ctx
+        .live_brokers()
+        .into_iter()
+        .map(|broker| {
+            DescribeClusterBroker::default()
+                .with_broker_id(BrokerId(broker.id))
+                .with_host(StrBytes::from_string(broker.endpoint.host))
+                .with_port(broker.endpoint.port)
+                .with_rack(broker.rack.map(StrBytes::from_string))
+        })
+        .collect();
     let mut response = DescribeClusterResponse::default()
         .with_cluster_id(StrBytes::from_string(ctx.cluster_id.clone()))
-        .with_controller_id(BrokerId(ctx.node_id))
-        .with_brokers(vec![broker]);
+        .with_controller_id(BrokerId(ctx.controller_id()))
+        .with_brokers(brokers);
     if version >= 1 {
         response.endpoint_type = ENDPOINT_TYPE_BROKER;
     }

@@ -27,7 +27,7 @@ use tracing::warn;
 use super::{HandledResponse, ResponseBody};
 use crate::context::BrokerContext;
 use crate::fetch_sessions::{FetchPlan, PartitionKey, ReadSummary, SentState};
-use crate::partitions::{Partition, SINGLE_NODE_LEADER_EPOCH};
+use crate::partitions::{check_leader_epoch, Partition};
 
 /// Upper bound on a client's `max_wait_ms`, so a request cannot pin a task for long.
 const MAX_WAIT_MS_MAX: i32 = 60_000;
@@ -179,30 +179,18 @@ fn resolve(ctx: &BrokerContext, version: i16, plan: &FetchPlan) -> Vec<Target> {
             };
             let found = match &name {
                 None => Err(ResponseError::UnknownTopicId),
-                Some(name) => {
-                    ctx.topics
-                        .partitions
-                        .get(name, key.partition)
-                        .ok_or(if version >= 13 {
+                Some(name) => ctx
+                    .topics
+                    .led_partition(name, key.partition)
+                    .map_err(|code| match code {
+                        ResponseError::UnknownTopicOrPartition if version >= 13 => {
                             ResponseError::UnknownTopicId
-                        } else {
-                            ResponseError::UnknownTopicOrPartition
-                        })
-                }
+                        }
+                        other => other,
+                    }),
             };
             let checked = found.and_then(|p| {
-                // Clients send -1 when they do not know the leader epoch.
-                match request.current_leader_epoch {
-                    epoch if epoch > SINGLE_NODE_LEADER_EPOCH => {
-                        Err(ResponseError::UnknownLeaderEpoch)
-                    }
-                    // (Fenced: a known epoch older than ours; none is older than 0 here, but
-                    // the replication work gives partitions higher epochs.)
-                    epoch if (0..SINGLE_NODE_LEADER_EPOCH).contains(&epoch) => {
-                        Err(ResponseError::FencedLeaderEpoch)
-                    }
-                    _ => Ok(p),
-                }
+                check_leader_epoch(request.current_leader_epoch, p.leader_epoch()).map(|()| p)
             });
             Target {
                 key: key.clone(),

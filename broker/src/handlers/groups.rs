@@ -38,6 +38,7 @@ use petrel_groups::coordinator::{
 };
 
 use crate::context::BrokerContext;
+use crate::groups::OFFSETS_TOPIC;
 
 /// FindCoordinator's key types.
 const KEY_TYPE_GROUP: i8 = 0;
@@ -51,53 +52,67 @@ fn s(text: &str) -> StrBytes {
     StrBytes::from_string(text.to_string())
 }
 
-/// Every group key maps to this node on a single node; transactions have no coordinator
-/// yet, so their keys get COORDINATOR_NOT_AVAILABLE (the client retries, as with Kafka
-/// while a coordinator is moving).
+/// A group's coordinator is the leader of its `__consumer_offsets` partition, as in Kafka;
+/// transactions have no coordinator yet, so their keys get COORDINATOR_NOT_AVAILABLE (the
+/// client retries, as with Kafka while a coordinator is moving).
 pub async fn find_coordinator(
     ctx: &BrokerContext,
     version: i16,
     request: &FindCoordinatorRequest,
 ) -> FindCoordinatorResponse {
-    let error = if request.key_type != KEY_TYPE_GROUP {
-        errors::COORDINATOR_NOT_AVAILABLE
+    let ready = if request.key_type != KEY_TYPE_GROUP {
+        Err(errors::COORDINATOR_NOT_AVAILABLE)
     } else {
-        match ctx.groups.ensure_offsets_topic(&ctx.topics).await {
-            Ok(()) => errors::NONE,
-            Err(error) => {
+        ctx.groups
+            .ensure_offsets_topic(&ctx.topics)
+            .await
+            .map_err(|error| {
                 tracing::warn!(%error, "cannot create the offsets topic");
                 errors::COORDINATOR_NOT_AVAILABLE
-            }
-        }
+            })
     };
-    let (node_id, host, port) = if error == errors::NONE {
-        (
-            ctx.node_id,
-            ctx.advertised.host.as_str(),
-            ctx.advertised.port,
-        )
-    } else {
-        (-1, "", -1)
+    let locate = |key: &str| -> (i32, String, i32, i16) {
+        let found = ready.and_then(|()| {
+            let leader = ctx
+                .topics
+                .get(OFFSETS_TOPIC)
+                .and_then(|meta| {
+                    meta.partition(ctx.groups.partition_for(key))
+                        .map(|p| p.leader)
+                })
+                .filter(|leader| *leader >= 0)
+                .ok_or(errors::COORDINATOR_NOT_AVAILABLE)?;
+            let endpoint = ctx
+                .broker_endpoint(leader)
+                .ok_or(errors::COORDINATOR_NOT_AVAILABLE)?;
+            Ok((leader, endpoint))
+        });
+        match found {
+            Ok((leader, endpoint)) => (leader, endpoint.host, endpoint.port, errors::NONE),
+            Err(error) => (-1, String::new(), -1, error),
+        }
     };
     if version >= 4 {
         let coordinators = request
             .coordinator_keys
             .iter()
             .map(|key| {
+                let (node_id, host, port, error) = locate(key.as_str());
                 Coordinator::default()
                     .with_key(key.clone())
                     .with_node_id(BrokerId(node_id))
-                    .with_host(s(host))
+                    .with_host(s(&host))
                     .with_port(port)
                     .with_error_code(error)
             })
             .collect();
         return FindCoordinatorResponse::default().with_coordinators(coordinators);
     }
+    let (node_id, host, port, error) = locate(request.key.as_str());
     FindCoordinatorResponse::default()
         .with_error_code(error)
         .with_node_id(BrokerId(node_id))
-        .with_host(s(host))
+        .with_host(s(&host))
         .with_port(port)
 }
 

@@ -9,7 +9,7 @@
 
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
-use tracing::error;
+use tracing::warn;
 
 use crate::context::BrokerContext;
 
@@ -26,13 +26,22 @@ pub async fn handle(
         }
         Some(_) => return response.with_error_code(ResponseError::CoordinatorNotAvailable.code()),
     }
-    match ctx.producer_ids.allocate() {
+    let allocated = ctx
+        .producer_ids
+        .allocate(
+            ctx.topics.quorum(),
+            ctx.node_id,
+            ctx.config.controller_request_timeout(),
+        )
+        .await;
+    match allocated {
         Ok(id) => response
             .with_producer_id(ProducerId(id))
             .with_producer_epoch(0),
         Err(err) => {
-            error!(%err, "cannot persist the producer id allocator");
-            response.with_error_code(ResponseError::KafkaStorageError.code())
+            warn!(%err, "cannot get a producer id block from the controller");
+            // What Kafka answers while its controller cannot hand out ids; clients retry.
+            response.with_error_code(ResponseError::CoordinatorLoadInProgress.code())
         }
     }
 }

@@ -11,7 +11,7 @@ use kafka_protocol::messages::list_offsets_response::{
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
 use crate::context::BrokerContext;
-use crate::partitions::{Partition, SINGLE_NODE_LEADER_EPOCH};
+use crate::partitions::{check_leader_epoch, Partition};
 
 const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
@@ -30,16 +30,16 @@ pub async fn handle(
         for p in &topic.partitions {
             let response =
                 ListOffsetsPartitionResponse::default().with_partition_index(p.partition_index);
-            let answer = match ctx
+            let led = ctx
                 .topics
-                .partitions
-                .get(topic.name.0.as_str(), p.partition_index)
-            {
-                None => response.with_error_code(ResponseError::UnknownTopicOrPartition.code()),
-                Some(_) if p.current_leader_epoch > SINGLE_NODE_LEADER_EPOCH => {
-                    response.with_error_code(ResponseError::UnknownLeaderEpoch.code())
-                }
-                Some(partition) => lookup(&partition, p.timestamp, version, response).await,
+                .led_partition(topic.name.0.as_str(), p.partition_index)
+                .and_then(|partition| {
+                    check_leader_epoch(p.current_leader_epoch, partition.leader_epoch())
+                        .map(|()| partition)
+                });
+            let answer = match led {
+                Err(code) => response.with_error_code(code.code()),
+                Ok(partition) => lookup(&partition, p.timestamp, version, response).await,
             };
             partitions.push(answer);
         }
@@ -78,7 +78,7 @@ async fn lookup(
     let mut response = response.with_offset(offset).with_timestamp(found_timestamp);
     if version >= 4 {
         response.leader_epoch = if offset >= 0 {
-            partition.leader_epoch
+            partition.leader_epoch()
         } else {
             -1
         };

@@ -1,6 +1,7 @@
-//! Metadata (key 3): this broker, the cluster id, the controller, and topics with their
-//! partitions. On a single node this broker leads every partition (epoch 0) and is its
-//! only replica and ISR member.
+//! Metadata (key 3): the live brokers, the cluster id, the controller, and topics with
+//! their partitions (leader, leader epoch, replicas, ISR, offline replicas), all from this
+//! node's copy of the metadata image. A partition without a leader is reported with
+//! `LEADER_NOT_AVAILABLE`, as Kafka does.
 //!
 //! Unknown topics asked for by name are created when the request allows it
 //! (`allow_auto_topic_creation`, v4+; always before) and `auto.create.topics.enable` is on;
@@ -15,7 +16,6 @@ use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, Topi
 use kafka_protocol::protocol::StrBytes;
 
 use crate::context::BrokerContext;
-use crate::partitions::SINGLE_NODE_LEADER_EPOCH;
 use crate::topics::{TopicError, TopicMeta};
 
 /// ACL operation codes (Kafka's `AclOperation`) a cluster resource supports; with no
@@ -52,16 +52,26 @@ pub async fn handle(
     version: i16,
     request: &MetadataRequest,
 ) -> MetadataResponse {
-    let broker = MetadataResponseBroker::default()
-        .with_node_id(BrokerId(ctx.node_id))
-        .with_host(StrBytes::from_string(ctx.advertised.host.clone()))
-        .with_port(ctx.advertised.port);
+    let brokers = ctx
+        .live_brokers()
+        .into_iter()
+        .map(|broker| {
+            let mut entry = MetadataResponseBroker::default()
+                .with_node_id(BrokerId(broker.id))
+                .with_host(StrBytes::from_string(broker.endpoint.host))
+                .with_port(broker.endpoint.port);
+            if version >= 1 {
+                entry.rack = broker.rack.map(StrBytes::from_string);
+            }
+            entry
+        })
+        .collect();
     let topics = requested_topics(ctx, version, request).await;
     let mut response = MetadataResponse::default()
-        .with_brokers(vec![broker])
+        .with_brokers(brokers)
         .with_topics(topics);
     if version >= 1 {
-        response.controller_id = BrokerId(ctx.node_id);
+        response.controller_id = BrokerId(ctx.controller_id());
     }
     if version >= 2 {
         response.cluster_id = Some(StrBytes::from_string(ctx.cluster_id.clone()));
@@ -145,16 +155,32 @@ fn describe_topic(
     meta: &TopicMeta,
     include_operations: bool,
 ) -> MetadataResponseTopic {
-    let node = BrokerId(ctx.node_id);
-    let partitions = (0..meta.partitions)
-        .map(|index| {
+    let live: Vec<i32> = ctx.live_brokers().iter().map(|b| b.id).collect();
+    let ids = |list: &[i32]| list.iter().map(|id| BrokerId(*id)).collect::<Vec<_>>();
+    let partitions = meta
+        .layout
+        .iter()
+        .zip(0..)
+        .map(|(entry, index)| {
             let mut partition = MetadataResponsePartition::default()
                 .with_partition_index(index)
-                .with_leader_id(node)
-                .with_replica_nodes(vec![node])
-                .with_isr_nodes(vec![node]);
+                .with_leader_id(BrokerId(entry.leader))
+                .with_replica_nodes(ids(&entry.replicas))
+                .with_isr_nodes(ids(&entry.isr));
+            if entry.leader < 0 {
+                partition.error_code = ResponseError::LeaderNotAvailable.code();
+            }
+            if version >= 5 {
+                let offline: Vec<i32> = entry
+                    .replicas
+                    .iter()
+                    .copied()
+                    .filter(|replica| !live.contains(replica))
+                    .collect();
+                partition.offline_replicas = ids(&offline);
+            }
             if version >= 7 {
-                partition.leader_epoch = SINGLE_NODE_LEADER_EPOCH;
+                partition.leader_epoch = entry.leader_epoch;
             }
             partition
         })

@@ -13,6 +13,7 @@ pub mod delete_records;
 pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_log_dirs;
+pub mod describe_quorum;
 pub mod fetch;
 pub mod groups;
 pub mod init_producer_id;
@@ -124,6 +125,11 @@ pub async fn handle(
             let response = describe_cluster::handle(ctx, version, body);
             respond(header, &response, response.error_code)
         }
+        Request::DescribeQuorum(body) => respond(
+            header,
+            &describe_quorum::handle(ctx, version, body).await,
+            0,
+        ),
         Request::DescribeConfigs(body) => {
             respond(header, &configs::describe(ctx, version, body), 0)
         }

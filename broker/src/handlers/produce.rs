@@ -150,11 +150,9 @@ async fn produce_partition(
     meta: &TopicMeta,
     data: &PartitionProduceData,
 ) -> Outcome {
-    let Some(partition) = ctx.topics.partitions.get(&meta.name, data.index) else {
-        return (
-            error(data.index, ResponseError::UnknownTopicOrPartition, None),
-            None,
-        );
+    let partition = match ctx.topics.led_partition(&meta.name, data.index) {
+        Ok(partition) => partition,
+        Err(code) => return (error(data.index, code, None), None),
     };
     let records = data.records.clone().unwrap_or_default();
     let header = match check_batch(version, &records, &meta.configs) {
@@ -209,7 +207,7 @@ async fn append(
     let log = &partition.log;
     if header.producer_id < 0 {
         return Ok(Appended::Written(
-            log.append(batch, partition.leader_epoch, Durability::PageCache)
+            log.append(batch, partition.leader_epoch(), Durability::PageCache)
                 .await?,
         ));
     }
@@ -223,7 +221,7 @@ async fn append(
     match producers.check(&sequence) {
         SequenceCheck::Append => {
             let info = log
-                .append(batch, partition.leader_epoch, Durability::PageCache)
+                .append(batch, partition.leader_epoch(), Durability::PageCache)
                 .await?;
             producers.record(&sequence, info.base_offset);
             Ok(Appended::Written(info))
