@@ -61,9 +61,9 @@ impl RunningBroker {
 /// How long start-up waits for the quorum (a cluster id, this broker's registration).
 const QUORUM_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Joins the metadata quorum (a lone voter with no flags), waits for the cluster id and
-/// checks or writes `meta.properties`, registers this broker, opens the partitions the
-/// image places here, then serves clients.
+/// Joins the metadata quorum (a lone voter with no flags), registers this broker, waits for
+/// the cluster id and checks or writes `meta.properties`, opens the partitions the image
+/// places here, then serves clients.
 pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
     let stored = node::load(&config.data_dir, config.node_id)?;
     let legacy = topics::legacy::detect(&config.data_dir)?;
@@ -77,15 +77,17 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         None => endpoint_for_bound(listen_addr),
     };
     let quorum = Arc::new(start_quorum(&config, stored.as_ref(), legacy.clone()).await?);
+    if is_broker {
+        // First: a broker that is not a voter receives the metadata log (and so the cluster
+        // id) only once the controller has added it as a learner, at registration.
+        register(&quorum, &config, &advertised).await?;
+    }
     let cluster_id = wait_for_cluster_id(&quorum).await?;
     let identity = node::settle(&config.data_dir, stored, config.node_id, &cluster_id)?;
     if legacy.is_some() && quorum.image().cluster_id.as_deref() == Some(cluster_id.as_str()) {
         topics::legacy::mark_imported(&config.data_dir)
             .context("cannot mark the single-node metadata as imported")?;
         info!("single-node topic metadata imported into the metadata quorum");
-    }
-    if is_broker {
-        register(&quorum, &config, &advertised).await?;
     }
     let disk =
         petrel_storage::io::Disk::start(config.storage_io_backend.into(), STORAGE_QUEUE_DEPTH_MAX)

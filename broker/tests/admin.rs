@@ -1442,3 +1442,54 @@ async fn a_single_node_data_dir_from_before_the_quorum_keeps_its_topics() {
         broker.stop().await;
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// DescribeQuorum
+
+/// A lone node's quorum: it leads its own one-voter quorum at every version; the metadata
+/// log's high watermark counts the commits made so far; other partitions are unknown.
+#[tokio::test]
+async fn describe_quorum_reports_the_metadata_quorum() {
+    use kafka_protocol::messages::describe_quorum_request::{PartitionData, TopicData};
+    use kafka_protocol::messages::{DescribeQuorumRequest, DescribeQuorumResponse};
+    let (broker, _dir) = start_broker(|_| {}).await;
+    let mut client = RawClient::connect(&broker).await;
+    let topic = |name: &str, partitions: &[i32]| {
+        TopicData::default()
+            .with_topic_name(TopicName(StrBytes::from_string(name.into())))
+            .with_partitions(
+                partitions
+                    .iter()
+                    .map(|p| PartitionData::default().with_partition_index(*p))
+                    .collect(),
+            )
+    };
+    let request = DescribeQuorumRequest::default().with_topics(vec![
+        topic("__cluster_metadata", &[0, 1]),
+        topic("orders", &[0]),
+    ]);
+    for version in 0..=2 {
+        let response: DescribeQuorumResponse = client
+            .call(ApiKey::DescribeQuorum, version, 1, &request)
+            .await;
+        assert_eq!(response.error_code, 0, "v{version}");
+        let metadata = &response.topics[0].partitions;
+        assert_eq!(metadata[0].error_code, 0, "v{version}");
+        assert_eq!(metadata[0].leader_id, BrokerId(1), "v{version}");
+        assert!(metadata[0].leader_epoch >= 1, "v{version}");
+        // At least the cluster id, the registration and a blank entry are committed.
+        assert!(metadata[0].high_watermark >= 3, "v{version}");
+        assert_eq!(metadata[0].current_voters.len(), 1, "v{version}");
+        assert_eq!(
+            metadata[0].current_voters[0].log_end_offset, metadata[0].high_watermark,
+            "v{version}"
+        );
+        assert!(metadata[0].observers.is_empty(), "v{version}");
+        assert_eq!(metadata[1].error_code, 3, "v{version}: partition 1");
+        assert_eq!(
+            response.topics[1].partitions[0].error_code, 3,
+            "v{version}: another topic"
+        );
+    }
+    broker.stop().await;
+}
