@@ -501,14 +501,17 @@ impl Controller {
             .collect()
     }
 
-    /// The leader's periodic duties: give a new cluster its id, fence silent brokers.
-    /// Runs until `stop` fires.
+    /// The leader's duties: give a new cluster its id, fence silent brokers. Runs on every
+    /// image change (so a new leader acts as soon as its first entry is applied) and every
+    /// 200 ms (so session timeouts are noticed), until `stop` fires.
     pub async fn run_duties(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut image = self.image.clone();
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
+                changed = image.changed() => if changed.is_err() { return },
                 _ = stop.changed() => return,
             }
             if *stop.borrow() {

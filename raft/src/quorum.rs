@@ -282,7 +282,7 @@ impl Quorum {
                 return Err(ControllerError::TimedOut);
             }
             if hint.is_none() {
-                tokio::time::sleep(Duration::from_millis(50).min(remaining)).await;
+                tokio::time::sleep(Duration::from_millis(20).min(remaining)).await;
             }
         }
     }
