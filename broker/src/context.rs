@@ -59,8 +59,7 @@ impl BrokerContext {
     /// The id reported as the controller: the active controller when it is a live broker
     /// (clients send it admin requests), else a live broker, as Kafka reports one when its
     /// controllers are a separate quorum.
-    pub fn controller_id(&self) -> i32 {
-        let live = self.live_brokers();
+    pub fn controller_id(&self, live: &[LiveBroker]) -> i32 {
         let leader = self
             .topics
             .quorum()

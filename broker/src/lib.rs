@@ -76,7 +76,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
         Some(address) => parse_endpoint(address)?,
         None => endpoint_for_bound(listen_addr),
     };
-    let quorum = Arc::new(start_quorum(&config, stored.as_ref(), legacy.clone()).await?);
+    let imports_legacy = legacy.is_some();
+    let quorum = Arc::new(start_quorum(&config, stored.as_ref(), legacy).await?);
     if is_broker {
         // First: a broker that is not a voter receives the metadata log (and so the cluster
         // id) only once the controller has added it as a learner, at registration.
@@ -84,7 +85,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningBroker> {
     }
     let cluster_id = wait_for_cluster_id(&quorum).await?;
     let identity = node::settle(&config.data_dir, stored, config.node_id, &cluster_id)?;
-    if legacy.is_some() && quorum.image().cluster_id.as_deref() == Some(cluster_id.as_str()) {
+    if imports_legacy && quorum.image().cluster_id.as_deref() == Some(cluster_id.as_str()) {
         topics::legacy::mark_imported(&config.data_dir)
             .context("cannot mark the single-node metadata as imported")?;
         info!("single-node topic metadata imported into the metadata quorum");

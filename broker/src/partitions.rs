@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
 
+use petrel_raft::image::MetadataImage;
 use petrel_storage::io::Disk;
 use petrel_storage::{Clock, PartitionLog};
 use tracing::{info, warn};
@@ -190,11 +191,16 @@ impl PartitionManager {
         Ok(())
     }
 
-    /// Records, for each hosted partition of `meta`, whether `node_id` leads it and the
+    /// Records, for every hosted partition, whether `node_id` leads it in `image` and the
     /// current leader epoch.
-    pub fn set_leadership(&self, meta: &TopicMeta, node_id: i32) {
-        for partition in self.read().values().filter(|p| p.topic == meta.name) {
-            if let Some(entry) = meta.partition(partition.index) {
+    pub fn set_leadership(&self, image: &MetadataImage, node_id: i32) {
+        for partition in self.read().values() {
+            let entry = image.topics.get(&partition.topic).and_then(|topic| {
+                usize::try_from(partition.index)
+                    .ok()
+                    .and_then(|i| topic.partitions.get(i))
+            });
+            if let Some(entry) = entry {
                 partition
                     .leader_epoch
                     .store(entry.leader_epoch, Ordering::Release);
@@ -205,20 +211,12 @@ impl PartitionManager {
         }
     }
 
-    /// The id of the hosted topic `name`, if any of its partitions is open.
-    pub fn topic_id(&self, name: &str) -> Option<Uuid> {
+    /// Each topic with a partition open here, and its id.
+    pub fn hosted_topics(&self) -> HashMap<String, Uuid> {
         self.read()
             .values()
-            .find(|p| p.topic == name)
-            .map(|p| p.topic_id)
-    }
-
-    /// The names of the topics with a partition open here.
-    pub fn topic_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.read().values().map(|p| p.topic.clone()).collect();
-        names.sort();
-        names.dedup();
-        names
+            .map(|p| (p.topic.clone(), p.topic_id))
+            .collect()
     }
 
     pub fn get(&self, topic: &str, partition: i32) -> Option<Arc<Partition>> {

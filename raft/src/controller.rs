@@ -19,7 +19,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use openraft::error::{ClientWriteError, RaftError};
 use openraft::{Raft, ServerState};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -28,6 +27,7 @@ use uuid::Uuid;
 
 use crate::image::{CommandResult, ControllerCommand, LegacyTopic, MetadataImage, Op, Reject};
 use crate::placement::{self, Candidate};
+use crate::quorum::{write, ProposeError};
 use crate::types::{NodeId, PeerNode, TypeConfig};
 
 /// A request to the active controller.
@@ -384,22 +384,14 @@ impl Controller {
     /// Commits `op` in `term`; the reply names the log index it committed at.
     async fn commit(&self, term: u64, op: Op) -> Result<ControllerReply, ControllerError> {
         let command = ControllerCommand { epoch: term, op };
-        let written = tokio::time::timeout(
-            self.settings.commit_timeout,
-            self.raft.client_write(command),
-        )
-        .await
-        .map_err(|_| ControllerError::TimedOut)?
-        .map_err(|err| match err {
-            RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => {
-                ControllerError::NotController {
-                    leader: forward.leader_id,
-                }
-            }
-            other => ControllerError::Failed(other.to_string()),
-        })?;
-        let log_index = written.log_id.index;
-        match written.data {
+        let (log_index, result) = write(&self.raft, command, self.settings.commit_timeout)
+            .await
+            .map_err(|err| match err {
+                ProposeError::NotController { leader } => ControllerError::NotController { leader },
+                ProposeError::TimedOut(_) => ControllerError::TimedOut,
+                ProposeError::Failed(why) => ControllerError::Failed(why),
+            })?;
+        match result {
             CommandResult::Applied | CommandResult::RaftInternal => {
                 Ok(ControllerReply::Committed { log_index })
             }

@@ -82,6 +82,25 @@ pub enum ProposeError {
     Failed(String),
 }
 
+/// Appends `command` through `raft` and waits, up to `within`, for its commit; returns the
+/// log index it committed at and how apply judged it.
+pub(crate) async fn write(
+    raft: &Raft<TypeConfig>,
+    command: ControllerCommand,
+    within: Duration,
+) -> Result<(u64, CommandResult), ProposeError> {
+    match tokio::time::timeout(within, raft.client_write(command)).await {
+        Err(_) => Err(ProposeError::TimedOut(within)),
+        Ok(Ok(written)) => Ok((written.log_id.index, written.data)),
+        Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
+            Err(ProposeError::NotController {
+                leader: forward.leader_id,
+            })
+        }
+        Ok(Err(err)) => Err(ProposeError::Failed(err.to_string())),
+    }
+}
+
 /// A running quorum member.
 pub struct Quorum {
     raft: Raft<TypeConfig>,
@@ -221,16 +240,9 @@ impl Quorum {
             epoch: metrics.current_term,
             op,
         };
-        match tokio::time::timeout(within, self.raft.client_write(command)).await {
-            Err(_) => Err(ProposeError::TimedOut(within)),
-            Ok(Ok(written)) => Ok(written.data),
-            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
-                Err(ProposeError::NotController {
-                    leader: forward.leader_id,
-                })
-            }
-            Ok(Err(err)) => Err(ProposeError::Failed(err.to_string())),
-        }
+        write(&self.raft, command, within)
+            .await
+            .map(|(_, result)| result)
     }
 
     /// Sends `request` to the active controller (this node's own, or another voter's over

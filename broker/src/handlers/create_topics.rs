@@ -45,7 +45,12 @@ pub async fn handle(
         } else {
             create_one(ctx, topic, request.validate_only).await
         };
-        results.push(to_result(version, topic, result));
+        results.push(to_result(
+            version,
+            ctx.config.default_replication_factor,
+            topic,
+            result,
+        ));
     }
     CreateTopicsResponse::default().with_topics(results)
 }
@@ -69,7 +74,6 @@ async fn create_one(
             "Replication factor must be larger than 0, or -1 to use the default value.".into(),
         ));
     }
-    let registered: Vec<i32> = ctx.topics.image().brokers.keys().copied().collect();
     let (partitions, replicas) = if topic.assignments.is_empty() {
         let partitions = match topic.num_partitions {
             -1 => ctx.config.num_partitions,
@@ -80,6 +84,7 @@ async fn create_one(
         if topic.num_partitions != -1 || topic.replication_factor != -1 {
             return Err((ResponseError::InvalidRequest.code(), "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.".into()));
         }
+        let registered: Vec<i32> = ctx.topics.image().brokers.keys().copied().collect();
         let mut lists = Vec::with_capacity(topic.assignments.len());
         for (expected, assignment) in topic.assignments.iter().enumerate() {
             let list: Vec<i32> = assignment.broker_ids.iter().map(|b| b.0).collect();
@@ -127,6 +132,7 @@ async fn create_one(
 
 fn to_result(
     version: i16,
+    default_replication_factor: i16,
     topic: &CreatableTopic,
     result: Result<TopicMeta, (i16, String)>,
 ) -> CreatableTopicResult {
@@ -138,9 +144,10 @@ fn to_result(
             }
             if version >= 5 {
                 out.num_partitions = meta.partitions;
+                // A topic only validated has no layout: report the factor it would get.
                 out.replication_factor = meta.layout.first().map_or(
                     match topic.replication_factor {
-                        -1 => 1,
+                        -1 => default_replication_factor,
                         given => given,
                     },
                     |p| p.replicas.len() as i16,

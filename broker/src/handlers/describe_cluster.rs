@@ -51,8 +51,9 @@ pub fn handle(
             .with_error_code(error.code())
             .with_error_message(Some(StrBytes::from_string(message)));
     }
-    let brokers = ctx
-        .live_brokers()
+    let live = ctx.live_brokers();
+    let controller_id = ctx.controller_id(&live);
+    let brokers = live
         .into_iter()
         .map(|broker| {
             DescribeClusterBroker::default()
@@ -64,7 +65,7 @@ pub fn handle(
         .collect();
     let mut response = DescribeClusterResponse::default()
         .with_cluster_id(StrBytes::from_string(ctx.cluster_id.clone()))
-        .with_controller_id(BrokerId(ctx.controller_id()))
+        .with_controller_id(BrokerId(controller_id))
         .with_brokers(brokers);
     if version >= 1 {
         response.endpoint_type = ENDPOINT_TYPE_BROKER;

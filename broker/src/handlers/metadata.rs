@@ -52,8 +52,10 @@ pub async fn handle(
     version: i16,
     request: &MetadataRequest,
 ) -> MetadataResponse {
-    let brokers = ctx
-        .live_brokers()
+    let live = ctx.live_brokers();
+    let live_ids: Vec<i32> = live.iter().map(|b| b.id).collect();
+    let controller_id = ctx.controller_id(&live);
+    let brokers = live
         .into_iter()
         .map(|broker| {
             let mut entry = MetadataResponseBroker::default()
@@ -66,12 +68,12 @@ pub async fn handle(
             entry
         })
         .collect();
-    let topics = requested_topics(ctx, version, request).await;
+    let topics = requested_topics(ctx, version, request, &live_ids).await;
     let mut response = MetadataResponse::default()
         .with_brokers(brokers)
         .with_topics(topics);
     if version >= 1 {
-        response.controller_id = BrokerId(ctx.controller_id());
+        response.controller_id = BrokerId(controller_id);
     }
     if version >= 2 {
         response.cluster_id = Some(StrBytes::from_string(ctx.cluster_id.clone()));
@@ -86,9 +88,10 @@ async fn requested_topics(
     ctx: &BrokerContext,
     version: i16,
     request: &MetadataRequest,
+    live: &[i32],
 ) -> Vec<MetadataResponseTopic> {
     let include_operations = version >= 8 && request.include_topic_authorized_operations;
-    let listed = |meta: TopicMeta| describe_topic(ctx, version, &meta, include_operations);
+    let listed = |meta: TopicMeta| describe_topic(version, &meta, include_operations, live);
     let topics = match &request.topics {
         None => return ctx.topics.list().into_iter().map(listed).collect(),
         // Before v1 an empty list meant "all topics".
@@ -120,7 +123,7 @@ async fn requested_topics(
                 ResponseError::InvalidRequest.code(),
             ),
             (None, false) => match ctx.topics.get_by_id(topic.topic_id) {
-                Some(meta) => describe_topic(ctx, version, &meta, include_operations),
+                Some(meta) => describe_topic(version, &meta, include_operations, live),
                 None => error_topic(
                     version,
                     None,
@@ -137,7 +140,7 @@ async fn requested_topics(
                         .ok_or_else(|| TopicError::Unknown(name.0.to_string()))
                 };
                 match found {
-                    Ok(meta) => describe_topic(ctx, version, &meta, include_operations),
+                    Ok(meta) => describe_topic(version, &meta, include_operations, live),
                     Err(error) => {
                         error_topic(version, Some(name.clone()), topic.topic_id, error.code())
                     }
@@ -149,13 +152,13 @@ async fn requested_topics(
     out
 }
 
+/// `live`: the ids of the live brokers (a replica elsewhere is offline).
 fn describe_topic(
-    ctx: &BrokerContext,
     version: i16,
     meta: &TopicMeta,
     include_operations: bool,
+    live: &[i32],
 ) -> MetadataResponseTopic {
-    let live: Vec<i32> = ctx.live_brokers().iter().map(|b| b.id).collect();
     let ids = |list: &[i32]| list.iter().map(|id| BrokerId(*id)).collect::<Vec<_>>();
     let partitions = meta
         .layout

@@ -46,9 +46,18 @@ pub struct Topics {
     default_partitions: i32,
     /// How long a change may wait for the controller.
     request_timeout: Duration,
-    /// The last reconciled configs of each hosted topic (by id), so unchanged ones are
-    /// not re-applied.
-    reconciled: Mutex<HashMap<uuid::Uuid, BTreeMap<String, String>>>,
+    /// What the last reconcile pass saw; held for the whole pass, so passes never overlap.
+    reconciled: Mutex<Reconciled>,
+}
+
+/// The state of the last reconcile pass.
+#[derive(Debug, Default)]
+struct Reconciled {
+    /// The image index it reconciled (a pass for the same image has nothing to do).
+    applied_index: Option<u64>,
+    /// Each topic's configs as applied to its logs (by id), so unchanged ones are not
+    /// re-applied.
+    configs: HashMap<uuid::Uuid, BTreeMap<String, String>>,
 }
 
 impl Topics {
@@ -72,7 +81,7 @@ impl Topics {
             auto_create,
             default_partitions,
             request_timeout,
-            reconciled: Mutex::new(HashMap::new()),
+            reconciled: Mutex::new(Reconciled::default()),
         };
         topics.reconcile().await?;
         info!(topics = topics.image().topics.len(), "topics loaded");
@@ -324,10 +333,14 @@ impl Topics {
     pub async fn reconcile(&self) -> petrel_storage::Result<()> {
         let mut reconciled = self.reconciled.lock().await;
         let image = self.image();
+        if reconciled.applied_index == Some(image.applied_index) {
+            // The change that asked for this pass was already reconciled by another one.
+            return Ok(());
+        }
+        let hosted = self.partitions.hosted_topics();
         for (name, entry) in &image.topics {
             let meta = TopicMeta::from_image(name, entry);
-            let hosted_id = self.partitions.topic_id(name);
-            if hosted_id.is_some_and(|id| id != entry.id) {
+            if hosted.get(name).is_some_and(|id| *id != entry.id) {
                 // Deleted and created again under the same name since the last pass.
                 self.partitions.remove_topic(name).await;
             }
@@ -338,18 +351,21 @@ impl Topics {
                 })
                 .collect();
             self.partitions.ensure_partitions(&meta, &mine).await?;
-            self.partitions.set_leadership(&meta, self.node_id);
-            if reconciled.get(&entry.id) != Some(&entry.configs) {
+            if reconciled.configs.get(&entry.id) != Some(&entry.configs) {
                 self.partitions.apply_configs(&meta).await;
-                reconciled.insert(entry.id, entry.configs.clone());
+                reconciled.configs.insert(entry.id, entry.configs.clone());
             }
         }
-        for name in self.partitions.topic_names() {
-            if !image.topics.contains_key(&name) {
-                self.partitions.remove_topic(&name).await;
+        self.partitions.set_leadership(&image, self.node_id);
+        for name in hosted.keys() {
+            if !image.topics.contains_key(name) {
+                self.partitions.remove_topic(name).await;
             }
         }
-        reconciled.retain(|id, _| image.topic_ids.contains_key(id));
+        reconciled
+            .configs
+            .retain(|id, _| image.topic_ids.contains_key(id));
+        reconciled.applied_index = Some(image.applied_index);
         Ok(())
     }
 
