@@ -152,9 +152,17 @@ fn parse(text: &str) -> Option<Vec<EpochEntry>> {
     (entries.len() == count).then_some(entries)
 }
 
-/// Writes `path` so a crash leaves the old or the new content, whole.
+/// Writes `path` so a crash leaves the old or the new content, whole. Each call writes
+/// its own temporary file (`<name>.<n>.tmp`; opening a log removes leftovers), so two
+/// writers of the same file cannot rename each other's half-written copy: a background
+/// seal of a log that was dropped without `close` may still be writing the recovery point
+/// when the log is opened again.
 pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
+    static NEXT_TMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT_TMP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(format!(".{n}.tmp"));
+    let tmp = path.with_file_name(tmp_name);
     let io = |e| StorageError::io(path, e);
     let mut file = File::create(&tmp).map_err(io)?;
     file.write_all(contents).map_err(io)?;

@@ -7,8 +7,6 @@
 //! fsync: indexes are rebuilt from the log by recovery if a crash tears them.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -19,13 +17,6 @@ use crate::io::{Disk, LogFile, OpenMode};
 /// Index bytes held in memory before they are written (about 2 MiB of log at the default
 /// `index.interval.bytes`): bounds both the writes per append and recovery's rescan.
 pub const INDEX_FLUSH_BYTES: u64 = 4096;
-
-/// Log bytes appended between background fdatasyncs of the active segment. Without them
-/// a page-cache-only segment reaches its roll with up to `segment.bytes` dirty, and the
-/// seal's fdatasync (which must finish before the next segment exists) stalls appends for
-/// as long as the disk takes to write all of it (measured: ~0.5 s per GiB, twice in a 2 s
-/// benchmark run). With them, the seal only waits for the last few MiB.
-pub const BACKGROUND_SYNC_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The file name stem of a segment: its base offset, zero-padded to 20 digits.
 pub fn file_stem(base_offset: i64) -> String {
@@ -75,10 +66,6 @@ pub struct Segment {
     pub(crate) index_interval_bytes: u64,
     /// When the segment was created (for `segment.ms` rolls).
     pub(crate) created_ms: i64,
-    /// Log size when the last background fdatasync was started (see
-    /// [`BACKGROUND_SYNC_BYTES`]), and whether one is still running.
-    background_sync_from: u64,
-    background_sync_running: Arc<AtomicBool>,
 }
 
 impl Segment {
@@ -131,8 +118,6 @@ impl Segment {
             time_index_persisted_bytes: 0,
             index_interval_bytes,
             created_ms: now_ms,
-            background_sync_from: 0,
-            background_sync_running: Arc::default(),
         };
         disk.sync_dir(dir)
             .await
@@ -194,8 +179,6 @@ impl Segment {
             time_index_persisted_bytes,
             index_interval_bytes,
             created_ms: now_ms,
-            background_sync_from: log_bytes,
-            background_sync_running: Arc::default(),
         };
         Ok((segment, indexes_valid))
     }
@@ -264,33 +247,7 @@ impl Segment {
                 .map_err(|e| StorageError::io(self.log.path(), e))?;
         }
         self.size_bytes = position;
-        self.maybe_start_background_sync(disk);
         Ok(())
-    }
-
-    /// Starts a detached fdatasync of the log once [`BACKGROUND_SYNC_BYTES`] were appended
-    /// since the last one (at most one runs per segment). It never delays an append; it
-    /// keeps the dirty tail short so that sealing this segment at its roll is quick. Its
-    /// outcome reaches the file's group commit like any other: a failure fails later syncs.
-    fn maybe_start_background_sync(&mut self, disk: &Disk) {
-        if self.size_bytes.saturating_sub(self.background_sync_from) < BACKGROUND_SYNC_BYTES
-            || self.background_sync_running.load(Ordering::Acquire)
-        {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        self.background_sync_from = self.size_bytes;
-        self.background_sync_running.store(true, Ordering::Release);
-        let running = Arc::clone(&self.background_sync_running);
-        let (disk, log) = (disk.clone(), self.log.clone());
-        drop(runtime.spawn(async move {
-            if let Err(error) = disk.sync_data(&log).await {
-                tracing::warn!(path = %log.path().display(), %error, "background fdatasync failed");
-            }
-            running.store(false, Ordering::Release);
-        }));
     }
 
     fn add_index_entries(&mut self, last_offset: i64, position: u64) {
@@ -383,14 +340,29 @@ impl Segment {
         self.rewrite_indexes(disk).await
     }
 
-    /// Makes a segment that stops being the active one durable and self-describing: a final
-    /// time-index entry for its largest timestamp (so retention and timestamp lookups need
-    /// no scan after a restart), then fdatasync of the log and both indexes.
-    pub(crate) async fn seal(&mut self, disk: &Disk) -> Result<()> {
+    /// Makes a segment that stops being the active one self-describing: a final time-index
+    /// entry for its largest timestamp (so retention and timestamp lookups need no scan
+    /// after a restart) and every index entry written. Nothing is synced: see
+    /// [`Segment::sync_files`] and `log/seal.rs`.
+    pub(crate) async fn finish_writes(&mut self, disk: &Disk) -> Result<()> {
         self.time_index
             .maybe_append(self.max_timestamp_ms, self.offset_of_max_timestamp);
         self.flush_indexes(disk).await?;
         self.mark_indexes_persisted();
+        Ok(())
+    }
+
+    /// The log, offset-index and time-index files, in that order.
+    pub(crate) fn files(&self) -> [LogFile; 3] {
+        [
+            self.log.clone(),
+            self.index_file.clone(),
+            self.time_index_file.clone(),
+        ]
+    }
+
+    /// fdatasync of the log and both indexes.
+    pub(crate) async fn sync_files(&self, disk: &Disk) -> Result<()> {
         for file in [&self.log, &self.index_file, &self.time_index_file] {
             disk.sync_data(file)
                 .await
@@ -399,20 +371,42 @@ impl Segment {
         Ok(())
     }
 
+    /// [`Segment::finish_writes`], then [`Segment::sync_files`]: durable and
+    /// self-describing before this returns.
+    pub(crate) async fn seal(&mut self, disk: &Disk) -> Result<()> {
+        self.finish_writes(disk).await?;
+        self.sync_files(disk).await
+    }
+
     /// Removes the segment's files. Open [`LogFile`] handles (file regions being sent)
     /// keep working: the inode lives until the last handle closes.
     pub(crate) async fn delete(&self, disk: &Disk) -> Result<()> {
-        for path in Self::paths_with_suffix(&self.dir, self.base_offset, self.suffix) {
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StorageError::io(&path, e)),
-            }
-        }
-        disk.sync_dir(&self.dir)
-            .await
-            .map_err(|e| StorageError::io(&self.dir, e))
+        remove_files_and_sync_dir(
+            &self.dir,
+            &Self::paths_with_suffix(&self.dir, self.base_offset, self.suffix),
+            disk,
+        )
+        .await
     }
+
+    /// Removes the files of the (unopened) segment based at `base_offset` in `dir`.
+    pub(crate) async fn delete_files(dir: &Path, base_offset: i64, disk: &Disk) -> Result<()> {
+        remove_files_and_sync_dir(dir, &Self::paths(dir, base_offset), disk).await
+    }
+}
+
+/// Removes `paths` (missing ones are fine), then syncs `dir` so the removal is durable.
+async fn remove_files_and_sync_dir(dir: &Path, paths: &[PathBuf], disk: &Disk) -> Result<()> {
+    for path in paths {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StorageError::io(path, e)),
+        }
+    }
+    disk.sync_dir(dir)
+        .await
+        .map_err(|e| StorageError::io(dir, e))
 }
 
 /// Writes `bytes` at `position` of an index file (nothing if empty).
@@ -475,48 +469,5 @@ mod tests {
         let flushes = |entry_bytes: u64| 2000 * entry_bytes / INDEX_FLUSH_BYTES + 1;
         let writes = disk.stats().writes;
         assert!(writes <= 2000 + flushes(8) + flushes(12), "{writes} writes");
-    }
-
-    /// A segment filling up in the page cache is fdatasynced in the background every
-    /// BACKGROUND_SYNC_BYTES, on both backends, so sealing it at its roll does not stall
-    /// appends on writing a whole segment out.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn page_cache_appends_start_background_syncs() {
-        for choice in [
-            crate::io::BackendChoice::Portable,
-            crate::io::BackendChoice::IoUring,
-        ] {
-            let Ok(disk) = Disk::start(choice, 16) else {
-                continue; // io_uring unavailable here; the portable run still counts
-            };
-            let dir = tempfile::tempdir().unwrap();
-            let mut segment = Segment::create(dir.path(), 0, &disk, 0, 4096)
-                .await
-                .unwrap();
-            let chunk = 1024 * 1024;
-            let appends = BACKGROUND_SYNC_BYTES / chunk + 1;
-            for n in 0..appends as i64 {
-                let b = AppendedBatch {
-                    last_offset: n,
-                    max_timestamp_ms: n,
-                    bytes: chunk,
-                };
-                segment
-                    .append(&disk, Bytes::from(vec![0u8; chunk as usize]), &[b])
-                    .await
-                    .unwrap();
-            }
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-            while disk.stats().fdatasync_calls == 0
-                || segment.background_sync_running.load(Ordering::Acquire)
-            {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "no background fdatasync"
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            }
-            assert_eq!(disk.stats().fdatasync_calls, 1, "{choice:?}");
-        }
     }
 }

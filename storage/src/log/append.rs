@@ -61,6 +61,7 @@ impl PartitionLog {
             .append(&self.disk, batches.freeze(), &appended)
             .await?;
         let log_file = active.log_file().clone();
+        let seals_issued = self.seals.issued();
         if state.epochs.assign(leader_epoch, base_offset) {
             state.epochs.save()?;
         }
@@ -70,10 +71,7 @@ impl PartitionLog {
         self.publish_end_offset(last_offset + 1);
         drop(state);
         if durability == Durability::Fsync {
-            self.disk
-                .sync_data(&log_file)
-                .await
-                .map_err(|e| StorageError::io(log_file.path(), e))?;
+            self.sync_appended(&log_file, seals_issued).await?;
         }
         Ok(AppendInfo {
             base_offset,
@@ -85,6 +83,7 @@ impl PartitionLog {
 
     /// Starts a new segment when the active one would grow past `segment.bytes`, is older
     /// than `segment.ms`, or could not index `last_offset` (relative offsets are 32-bit).
+    /// The closed segment is synced in the background (see `seal.rs`).
     async fn roll_if_needed(
         &self,
         state: &mut LogState,
@@ -100,8 +99,11 @@ impl PartitionLog {
         if active.is_empty() || !(too_big || too_old || offsets_overflow) {
             return Ok(());
         }
-        active.seal(&self.disk).await?;
+        active.finish_writes(&self.disk).await?;
+        let closing_base = active.base_offset;
         let base_offset = active.next_offset();
+        let files = active.files();
+        self.seals.prepare_roll(closing_base).await?;
         let segment = Segment::create(
             &self.dir,
             base_offset,
@@ -111,6 +113,13 @@ impl PartitionLog {
         )
         .await?;
         state.segments.insert(base_offset, segment);
+        self.seals.start(
+            &self.disk,
+            super::seal::SealJob {
+                files,
+                next_base: base_offset,
+            },
+        );
         Ok(())
     }
 }

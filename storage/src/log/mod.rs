@@ -8,13 +8,15 @@
 //!
 //! Modules: [`recovery`] (open), [`append`], [`read`] (also timestamp lookups, MAX_TIMESTAMP
 //! included), [`retention`] (deletion by time, size, log-start-offset advance, truncation),
-//! [`compact`] (log compaction of closed segments, for `cleanup.policy=compact`).
+//! [`compact`] (log compaction of closed segments, for `cleanup.policy=compact`), [`seal`]
+//! (closed segments synced in the background, and the recovery point).
 
 mod append;
 mod compact;
 mod read;
 mod recovery;
 mod retention;
+mod seal;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +48,8 @@ pub struct PartitionLog {
     /// Serialises compaction passes and remembers when the next one is due; never taken
     /// while `state` is held.
     cleaner: Mutex<compact::CleanerState>,
+    /// Background syncs of closed segments, and the recovery point they advance.
+    seals: Arc<seal::SealTracker>,
 }
 
 #[derive(Debug)]
@@ -76,7 +80,8 @@ impl PartitionLog {
         config: LogConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<PartitionLog> {
-        let state = recovery::open_state(dir, &disk, config, clock.now_ms()).await?;
+        let (state, recovery_point) =
+            recovery::open_state(dir, &disk, config, clock.now_ms()).await?;
         let (end_offset_tx, _) = watch::channel(state.log_end_offset());
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
@@ -85,6 +90,7 @@ impl PartitionLog {
             state: Mutex::new(state),
             end_offset_tx,
             cleaner: Mutex::new(compact::CleanerState::default()),
+            seals: Arc::new(seal::SealTracker::new(dir, recovery_point)),
         })
     }
 
@@ -138,10 +144,12 @@ impl PartitionLog {
 
     /// Makes the log's state complete on disk, as Kafka's clean close does: the active
     /// segment's in-memory index entries and a final time-index entry for its largest
-    /// timestamp are written, and log and indexes are fdatasynced. The log stays usable;
-    /// a later restart then has nothing to rescan.
+    /// timestamp are written, and log and indexes are fdatasynced, after the background
+    /// seals of closed segments. The log stays usable; a later restart then has nothing to
+    /// rescan.
     pub async fn close(&self) -> Result<()> {
         let mut state = self.state.lock().await;
+        self.seals.wait_all().await?;
         match state.segments.values_mut().next_back() {
             Some(active) => active.seal(&self.disk).await,
             None => Ok(()),
@@ -149,20 +157,27 @@ impl PartitionLog {
     }
 
     /// Waits until everything appended so far is durable: a group-committed fdatasync of
-    /// the active segment (closed segments were synced when they rolled). Used to make a
-    /// `PageCache` append durable after locks held around it are released.
+    /// the active segment, and the background seals of the segments closed before it.
+    /// Used to make a `PageCache` append durable after locks held around it are released.
     pub async fn sync(&self) -> Result<()> {
-        let file = {
+        let (file, seals_issued) = {
             let state = self.state.lock().await;
             match state.active() {
-                Some(active) => active.log_file().clone(),
+                Some(active) => (active.log_file().clone(), self.seals.issued()),
                 None => return Ok(()),
             }
         };
+        self.sync_appended(&file, seals_issued).await
+    }
+
+    /// The durable half of an append: fdatasync of the segment it went to, then the seals
+    /// issued before it (the segments before that one).
+    async fn sync_appended(&self, file: &crate::io::LogFile, seals_issued: u64) -> Result<()> {
         self.disk
-            .sync_data(&file)
+            .sync_data(file)
             .await
-            .map_err(|e| crate::error::StorageError::io(file.path(), e))
+            .map_err(|e| crate::error::StorageError::io(file.path(), e))?;
+        self.seals.wait_for(seals_issued).await
     }
 
     /// Visits the header of every batch holding offsets at or after `from_offset`, oldest

@@ -1,11 +1,14 @@
 //! Opening a partition directory, after a clean stop or a crash.
 //!
-//! Closed segments were sealed (fsynced, final time-index entry) when they rolled, so they
-//! are trusted as far as their file length; only a missing or corrupt index sends recovery
-//! through the whole segment. The active segment is rescanned from its last index entry,
-//! validating every batch (CRC included): a torn or corrupt tail is truncated and the
-//! indexes are rebuilt for the rescanned part. Start-up time is therefore proportional to
-//! the unindexed tail, not to the data size.
+//! Closed segments that end at or below the recovery point (see `seal.rs`) were synced
+//! after they rolled, so they are trusted as far as their file length; only a missing or
+//! corrupt index sends recovery through the whole segment. The active segment, and any
+//! closed segment whose background seal had not finished, are rescanned from their last
+//! index entry, validating every batch (CRC included): a torn or corrupt tail is truncated
+//! and the indexes are rebuilt for the rescanned part. A closed segment cut this way ends
+//! the log: the segments after it are deleted, as Kafka's recovery does, since offsets
+//! must not jump over the lost records. Start-up time is therefore proportional to the
+//! unsynced, unindexed tail, not to the data size.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -13,6 +16,7 @@ use std::path::Path;
 
 use tracing::{info, warn};
 
+use super::seal::{read_recovery_point, write_recovery_point};
 use super::LogState;
 use crate::config::LogConfig;
 use crate::error::{Result, StorageError};
@@ -24,35 +28,68 @@ use crate::segment::{base_offset_of, Segment};
 /// File holding the log start offset when DeleteRecords moved it inside a segment.
 pub(super) const LOG_START_FILE: &str = "log-start-offset";
 
+/// Opens the log's state; also returns the recovery point now on disk.
 pub(super) async fn open_state(
     dir: &Path,
     disk: &Disk,
     config: LogConfig,
     now_ms: i64,
-) -> Result<LogState> {
+) -> Result<(LogState, Option<i64>)> {
     std::fs::create_dir_all(dir).map_err(|e| StorageError::io(dir, e))?;
     // Before listing segments: a compaction swap that reached its commit point replaces
     // its segment now; one that did not is rolled back (`.cleaned` files go below).
     super::compact::finish_interrupted_swaps(dir, disk).await?;
+    let mut recovery_point = read_recovery_point(dir)?;
     let bases = segment_bases(dir)?;
     let mut segments = BTreeMap::new();
-    let last_base = bases.last().copied();
+    // Closed segments rescanned because their seal may not have finished.
+    let mut unsealed = Vec::new();
     for (i, base) in bases.iter().enumerate() {
-        let next_base = bases.get(i + 1).copied();
         let (mut segment, indexes_valid) =
             Segment::open_files(dir, *base, disk, now_ms, config.index_interval_bytes).await?;
-        if Some(*base) == last_base {
+        let Some(next_base) = bases.get(i + 1).copied() else {
             recover_active(disk, &mut segment, indexes_valid).await?;
-        } else {
-            load_closed(
-                disk,
-                &mut segment,
-                indexes_valid,
-                next_base.unwrap_or(*base),
-            )
-            .await?;
+            segments.insert(*base, segment);
+            break;
+        };
+        if recovery_point.is_none_or(|point| next_base <= point) {
+            load_closed(disk, &mut segment, indexes_valid, next_base).await?;
+            segments.insert(*base, segment);
+            continue;
         }
+        let file_bytes = segment.size_bytes();
+        recover_active(disk, &mut segment, indexes_valid).await?;
+        let cut = segment.size_bytes() < file_bytes;
+        unsealed.push(*base);
         segments.insert(*base, segment);
+        if cut {
+            let later = bases.get(i + 1..).unwrap_or_default();
+            warn!(
+                dir = %dir.display(),
+                segment = base,
+                deleted_segments = later.len(),
+                "an unsynced closed segment was torn; the segments after it are deleted"
+            );
+            for later_base in later {
+                Segment::delete_files(dir, *later_base, disk).await?;
+            }
+            break;
+        }
+    }
+    // Whatever the rescans kept is made durable now, so the recovery point can vouch for it.
+    let last_base = segments.keys().next_back().copied();
+    let closed_unsealed: Vec<i64> = unsealed
+        .into_iter()
+        .filter(|base| Some(*base) != last_base)
+        .collect();
+    if let (false, Some(last_base)) = (closed_unsealed.is_empty(), last_base) {
+        for base in &closed_unsealed {
+            if let Some(segment) = segments.get(base) {
+                segment.sync_files(disk).await?;
+            }
+        }
+        write_recovery_point(dir, last_base).await?;
+        recovery_point = Some(last_base);
     }
     let stored_start = read_log_start(dir)?;
     let first_base = segments.keys().next().copied();
@@ -88,12 +125,13 @@ pub(super) async fn open_state(
     if changed {
         epochs.save()?;
     }
-    Ok(LogState {
+    let state = LogState {
         config,
         segments,
         log_start_offset,
         epochs,
-    })
+    };
+    Ok((state, recovery_point))
 }
 
 /// Base offsets of the segments in `dir`, sorted; removes leftovers of interrupted work.

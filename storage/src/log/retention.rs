@@ -100,6 +100,8 @@ impl PartitionLog {
         if offset >= state.log_end_offset() {
             return Ok(state.log_end_offset());
         }
+        // No seal job may move the recovery point while segments are cut (see `seal.rs`).
+        self.seals.wait_all().await?;
         let offset = offset.max(state.log_start_offset);
         let later: Vec<i64> = state
             .segments
