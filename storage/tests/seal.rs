@@ -1,7 +1,8 @@
 //! Background seals of rolled segments and the recovery point, against every I/O set-up:
-//! rolled segments get synced and vouched for without an append waiting on it, durable
-//! appends and `sync` wait for the seals before them, and recovery rescans exactly the
-//! closed segments the recovery point does not cover (cutting the log at a torn one).
+//! rolled segments get synced and vouched for, and recovery rescans exactly the closed
+//! segments the recovery point does not cover (cutting the log where one lost records).
+//! That durable appends, `sync`, `close` and compaction wait for unfinished seals is
+//! tested in `src/log/seal.rs`, where a seal can be held unfinished.
 
 #![allow(
     clippy::unwrap_used,
@@ -116,46 +117,69 @@ async fn rolled_segments_are_synced_in_the_background(io: Io) {
     );
 }
 
-async fn fsync_appends_wait_for_the_seals_before_them(io: Io) {
-    let dir = tempfile::tempdir().unwrap();
-    let (log, _) = open(dir.path(), io).await;
-    fill(&log, 0, 60, Durability::PageCache).await;
-    // No `sync`: the durable append itself must wait until every segment closed before it
-    // is synced, which is when the recovery point has moved up to the active segment.
-    fill(&log, 60, 1, Durability::Fsync).await;
-    assert_eq!(
-        recovery_point(dir.path()),
-        segment_bases(dir.path()).last().copied()
-    );
+/// Start position of each batch in a segment file.
+fn batch_positions(path: &Path) -> Vec<u64> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut positions = Vec::new();
+    let mut at = 0usize;
+    while at + 12 <= bytes.len() {
+        positions.push(at as u64);
+        let length = i32::from_be_bytes(bytes[at + 8..at + 12].try_into().unwrap());
+        at += 12 + length as usize;
+    }
+    positions
 }
 
-async fn a_torn_unsynced_closed_segment_ends_the_log(io: Io) {
+/// As after a power loss while the seals of segment 1 and later were running: segment 1
+/// is cut to `keep_bytes(its batch positions, its length)`. Checks that the log then ends
+/// after the last whole batch kept, that the segments after it are gone, and that appends
+/// continue from there.
+async fn unsynced_segment_1_loses_its_end(io: Io, keep_bytes: fn(&[u64], u64) -> u64) {
     let (dir, bases) = written_log(io).await;
-    // As after a power loss while the seal of segment 1 (and later ones) was running:
-    // segment 1 lost its last batch's end.
     set_recovery_point(dir.path(), bases[1]);
     let path = segment_path(dir.path(), bases[1]);
+    let positions = batch_positions(&path);
     let len = std::fs::metadata(&path).unwrap().len();
+    let keep = keep_bytes(&positions, len);
     std::fs::OpenOptions::new()
         .write(true)
         .open(&path)
         .unwrap()
-        .set_len(len - 100)
+        .set_len(keep)
         .unwrap();
+    let whole_batches = positions.iter().filter(|p| **p + 12 < keep).count() as i64
+        - i64::from(!positions.contains(&keep) && keep < len);
+    let end = bases[1] + 4 * whole_batches;
     let (log, _) = open(dir.path(), io).await;
-    let end_of_whole_batches = bases[2] - 4;
-    assert_eq!(log.log_end_offset(), end_of_whole_batches);
+    assert_eq!(log.log_end_offset(), end);
     assert_eq!(
         segment_bases(dir.path()),
         bases[..2].to_vec(),
-        "the segments after the torn one are deleted"
+        "the segments after the damaged one are deleted"
     );
     assert_whole_log(&log).await;
     assert_eq!(recovery_point(dir.path()), Some(bases[1]));
-    // Appends continue where the whole batches end.
-    fill(&log, end_of_whole_batches as u64 / 4, 1, Durability::Fsync).await;
-    assert_eq!(log.log_end_offset(), end_of_whole_batches + 4);
+    fill(&log, end as u64 / 4, 1, Durability::Fsync).await;
+    assert_eq!(log.log_end_offset(), end + 4);
     assert_whole_log(&log).await;
+    drop(log);
+    let (log, _) = open(dir.path(), io).await;
+    assert_eq!(log.log_end_offset(), end + 4);
+}
+
+async fn a_torn_unsynced_closed_segment_ends_the_log(io: Io) {
+    // The last batch loses its end: the scan finds it torn.
+    unsynced_segment_1_loses_its_end(io, |_, len| len - 100).await;
+}
+
+async fn an_unsynced_closed_segment_cut_at_a_batch_boundary_ends_the_log(io: Io) {
+    // Whole batches lost: nothing torn to find, only the offsets that do not reach the
+    // next segment's base.
+    unsynced_segment_1_loses_its_end(io, |positions, _| positions[positions.len() - 2]).await;
+}
+
+async fn an_unsynced_closed_segment_with_no_data_left_ends_the_log(io: Io) {
+    unsynced_segment_1_loses_its_end(io, |_, _| 0).await;
 }
 
 async fn an_intact_unsynced_closed_segment_is_kept_and_then_vouched_for(io: Io) {
@@ -225,8 +249,9 @@ async fn rolls_after_a_truncation_below_the_recovery_point(io: Io) {
 
 for_each_backend!(
     rolled_segments_are_synced_in_the_background,
-    fsync_appends_wait_for_the_seals_before_them,
     a_torn_unsynced_closed_segment_ends_the_log,
+    an_unsynced_closed_segment_cut_at_a_batch_boundary_ends_the_log,
+    an_unsynced_closed_segment_with_no_data_left_ends_the_log,
     an_intact_unsynced_closed_segment_is_kept_and_then_vouched_for,
     closed_segments_the_recovery_point_covers_are_not_rescanned,
     a_log_without_a_recovery_point_writes_one_at_its_first_roll,

@@ -102,8 +102,14 @@ impl PartitionLog {
         active.finish_writes(&self.disk).await?;
         let closing_base = active.base_offset;
         let base_offset = active.next_offset();
-        let files = active.files();
-        self.seals.prepare_roll(closing_base).await?;
+        let job = super::seal::SealJob {
+            files: active.files(),
+            next_base: base_offset,
+        };
+        let mode = self
+            .seals
+            .prepare_roll(&self.disk, closing_base, &job)
+            .await?;
         let segment = Segment::create(
             &self.dir,
             base_offset,
@@ -113,13 +119,9 @@ impl PartitionLog {
         )
         .await?;
         state.segments.insert(base_offset, segment);
-        self.seals.start(
-            &self.disk,
-            super::seal::SealJob {
-                files,
-                next_base: base_offset,
-            },
-        );
+        if mode == super::seal::SealMode::Background {
+            self.seals.start(&self.disk, job).await;
+        }
         Ok(())
     }
 }

@@ -204,7 +204,7 @@ impl PartitionLog {
         delete_retention_ms: i64,
     ) -> Result<CompactionStats> {
         let now_ms = self.clock.now_ms();
-        let (mut closed, index_interval_bytes) = {
+        let (mut closed, index_interval_bytes, seals_issued) = {
             let state = self.state.lock().await;
             let snapshots: Vec<SegmentSnapshot> = state
                 .segments
@@ -216,8 +216,16 @@ impl PartitionLog {
                     next_offset: s.next_offset(),
                 })
                 .collect();
-            (snapshots, state.config.index_interval_bytes)
+            (
+                snapshots,
+                state.config.index_interval_bytes,
+                self.seals.issued(),
+            )
         };
+        // Only durable segments are compacted: a record that only reached the page cache
+        // must not remove an older, synced record of its key (after a power loss both
+        // would be gone). The segments closed so far are durable once their seals finish.
+        self.seals.wait_for(seals_issued).await?;
         let active = closed.pop();
         cleaner.active_base_at_last_pass = Some(active.as_ref().map(|a| a.base));
         cleaner.tombstone_due_ms = None;

@@ -80,9 +80,12 @@ impl PartitionLog {
         config: LogConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<PartitionLog> {
+        seal::SealTracker::wait_for_previous(dir).await;
         let (state, recovery_point) =
             recovery::open_state(dir, &disk, config, clock.now_ms()).await?;
         let (end_offset_tx, _) = watch::channel(state.log_end_offset());
+        let seals = Arc::new(seal::SealTracker::new(dir, recovery_point));
+        seal::SealTracker::register(&seals);
         Ok(PartitionLog {
             dir: dir.to_path_buf(),
             disk,
@@ -90,7 +93,7 @@ impl PartitionLog {
             state: Mutex::new(state),
             end_offset_tx,
             cleaner: Mutex::new(compact::CleanerState::default()),
-            seals: Arc::new(seal::SealTracker::new(dir, recovery_point)),
+            seals,
         })
     }
 

@@ -2,13 +2,15 @@
 //!
 //! Closed segments that end at or below the recovery point (see `seal.rs`) were synced
 //! after they rolled, so they are trusted as far as their file length; only a missing or
-//! corrupt index sends recovery through the whole segment. The active segment, and any
-//! closed segment whose background seal had not finished, are rescanned from their last
-//! index entry, validating every batch (CRC included): a torn or corrupt tail is truncated
-//! and the indexes are rebuilt for the rescanned part. A closed segment cut this way ends
-//! the log: the segments after it are deleted, as Kafka's recovery does, since offsets
-//! must not jump over the lost records. Start-up time is therefore proportional to the
-//! unsynced, unindexed tail, not to the data size.
+//! corrupt index sends recovery through the whole segment. The active segment is
+//! rescanned from its last index entry, validating every batch (CRC included): a torn or
+//! corrupt tail is truncated and the indexes are rebuilt for the rescanned part. A closed
+//! segment whose background seal had not finished is rescanned whole, as Kafka rescans
+//! every segment past its recovery point (a power loss may drop any of its unsynced pages,
+//! not only the last). If it lost records, at its end or by the rescan's cut, it ends the
+//! log: the segments after it are deleted, since offsets must not jump over lost records.
+//! Start-up time is therefore proportional to the unsynced, unindexed tail, not to the
+//! data size.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -57,18 +59,22 @@ pub(super) async fn open_state(
             segments.insert(*base, segment);
             continue;
         }
-        let file_bytes = segment.size_bytes();
-        recover_active(disk, &mut segment, indexes_valid).await?;
-        let cut = segment.size_bytes() < file_bytes;
+        rebuild_from(disk, &mut segment, 0, true).await?;
+        // Segments past the recovery point were never compacted (compaction waits for
+        // seals), so a whole one ends exactly where the next begins. One that ends earlier
+        // lost records: cut by this scan, lost whole at its end (a power loss can drop
+        // pages at a batch boundary), or cut by an earlier recovery that stopped before
+        // it deleted the segments after it.
+        let lost_records = segment.next_offset() != next_base;
         unsealed.push(*base);
         segments.insert(*base, segment);
-        if cut {
+        if lost_records {
             let later = bases.get(i + 1..).unwrap_or_default();
             warn!(
                 dir = %dir.display(),
                 segment = base,
                 deleted_segments = later.len(),
-                "an unsynced closed segment was torn; the segments after it are deleted"
+                "an unsynced closed segment lost records; the segments after it are deleted"
             );
             for later_base in later {
                 Segment::delete_files(dir, *later_base, disk).await?;

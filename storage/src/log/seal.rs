@@ -12,9 +12,12 @@
 //! - the **recovery point**, the file `recovery-point` in the partition directory: every
 //!   segment that ends at or below it was synced. Recovery rescans (and may truncate)
 //!   segments that extend past it, not only the active one. A job advances it to the base
-//!   of the segment that replaced the one it synced. It is lowered, synchronously, before
-//!   a roll that would otherwise leave an unsynced closed segment below it (the first roll
-//!   of a log, or the first after a truncation);
+//!   of the segment that replaced the one it synced. The first roll of a log writes it
+//!   (up to then every closed segment was synced at its roll) and it never decreases: a
+//!   roll that closes a segment ending at or below it (only after a truncation back
+//!   below it) syncs that segment before the next one exists. So a segment past the point
+//!   was never compacted either (compaction waits for seals), and recovery can read an
+//!   offset gap at its end as lost records;
 //! - the **seal sequence**: jobs are numbered and finish in order. `Fsync` appends and
 //!   [`PartitionLog::sync`](super::PartitionLog::sync) wait for the jobs issued before
 //!   them, so an acknowledged durable append is never behind an unsynced segment that a
@@ -22,9 +25,15 @@
 //!
 //! A job that fails to sync marks the log failed: the recovery point stops advancing and
 //! every later wait reports the error (Kafka takes the log directory offline).
+//!
+//! Jobs outlive a log dropped without `close` (they own what they sync). So that such a
+//! job cannot write a stale recovery point into a log opened again on the same directory,
+//! trackers are registered by directory and opening a log first waits for the jobs of the
+//! directory's previous tracker ([`SealTracker::register`]).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex as StdMutex};
+use std::sync::{Arc, LazyLock, Mutex as StdMutex, Weak};
 
 use tokio::sync::watch;
 use tracing::warn;
@@ -35,6 +44,10 @@ use crate::leader_epoch::write_atomically;
 
 /// The recovery point's file in the partition directory.
 pub(super) const RECOVERY_POINT_FILE: &str = "recovery-point";
+
+/// The live tracker of each directory in this process (see the module docs).
+static TRACKERS: LazyLock<StdMutex<HashMap<PathBuf, Weak<SealTracker>>>> =
+    LazyLock::new(StdMutex::default);
 
 /// Seal jobs of one partition log.
 #[derive(Debug)]
@@ -60,6 +73,14 @@ struct Progress {
     failure: Option<String>,
 }
 
+/// Whether a closing segment still needs its background seal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SealMode {
+    Background,
+    /// Already synced by [`SealTracker::prepare_roll`].
+    Done,
+}
+
 /// The files of a closed segment, to be synced by a seal job.
 pub(super) struct SealJob {
     pub files: [LogFile; 3],
@@ -79,6 +100,21 @@ impl SealTracker {
         }
     }
 
+    /// Waits for the seal jobs still running for `dir` from a log that was dropped
+    /// without `close` (their outcome no longer matters, only that they are done). Call
+    /// before recovery reads the directory.
+    pub(super) async fn wait_for_previous(dir: &Path) {
+        let previous = lock_registry().get(dir).and_then(Weak::upgrade);
+        if let Some(previous) = previous {
+            let _ = previous.wait_all().await;
+        }
+    }
+
+    /// Makes `tracker` the one whose jobs a later open of its directory waits for.
+    pub(super) fn register(tracker: &Arc<SealTracker>) {
+        lock_registry().insert(tracker.dir.clone(), Arc::downgrade(tracker));
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, TrackerState> {
         // A panic while holding this lock cannot leave its two integers inconsistent.
         self.state
@@ -92,24 +128,39 @@ impl SealTracker {
         self.lock().issued
     }
 
-    /// Before rolling the segment based at `closing_base`: makes sure the recovery point
-    /// on disk does not vouch for it (it will be closed but not yet synced).
-    pub(super) async fn prepare_roll(&self, closing_base: i64) -> Result<()> {
+    /// Before rolling the segment based at `closing_base` (its files and successor in
+    /// `job`), while the next segment does not exist yet: makes sure the recovery point
+    /// on disk does not vouch for it unsynced. Says whether a background job must still
+    /// sync it ([`SealTracker::start`]).
+    pub(super) async fn prepare_roll(
+        &self,
+        disk: &Disk,
+        closing_base: i64,
+        job: &SealJob,
+    ) -> Result<SealMode> {
         let persisted = self.lock().persisted_recovery_point;
-        if persisted.is_some_and(|point| point <= closing_base) {
-            return Ok(());
+        match persisted {
+            Some(point) if job.next_base <= point => {
+                // Only after a truncation back below the point, which never decreases.
+                sync_files(disk, &job.files)
+                    .await
+                    .map_err(|reason| StorageError::io(&self.dir, std::io::Error::other(reason)))?;
+                Ok(SealMode::Done)
+            }
+            Some(_) => Ok(SealMode::Background),
+            None => {
+                // The first roll: no seal job exists yet that could write the file too.
+                write_recovery_point(&self.dir, closing_base).await?;
+                self.lock().persisted_recovery_point = Some(closing_base);
+                Ok(SealMode::Background)
+            }
         }
-        // Rare (first roll of the log, or the first after a truncation below the point);
-        // no seal job is in flight that could write the file concurrently: jobs only
-        // raise the point to a base that exists, and truncation waits for them first.
-        write_recovery_point(&self.dir, closing_base).await?;
-        self.lock().persisted_recovery_point = Some(closing_base);
-        Ok(())
     }
 
     /// Starts the background seal of a closed segment. Called with the log's state lock
-    /// held, so jobs are numbered in the order segments closed.
-    pub(super) fn start(self: &Arc<Self>, disk: &Disk, job: SealJob) {
+    /// held, so jobs are numbered in the order segments closed. Outside a tokio runtime
+    /// (no task to detach) the seal is done before this returns.
+    pub(super) async fn start(self: &Arc<Self>, disk: &Disk, job: SealJob) {
         let sequence = {
             let mut state = self.lock();
             state.issued += 1;
@@ -117,22 +168,26 @@ impl SealTracker {
         };
         let tracker = Arc::clone(self);
         let disk = disk.clone();
-        // Detached: the job owns clones of everything it needs, and its outcome is
-        // observed through `progress`.
-        drop(tokio::spawn(async move {
-            tracker.run(&disk, sequence, job).await;
-        }));
+        let guard = Completion {
+            tracker: Arc::clone(self),
+            sequence,
+            done: false,
+        };
+        let seal = async move {
+            tracker.run(&disk, guard, job).await;
+        };
+        match tokio::runtime::Handle::try_current() {
+            // Detached: the job owns clones of everything it needs, and its outcome is
+            // observed through `progress`.
+            Ok(runtime) => drop(runtime.spawn(seal)),
+            Err(_) => seal.await,
+        }
     }
 
-    async fn run(&self, disk: &Disk, sequence: u64, job: SealJob) {
+    async fn run(&self, disk: &Disk, mut completion: Completion, job: SealJob) {
+        let sequence = completion.sequence;
         // Syncs of consecutive seals may overlap; only their bookkeeping is ordered.
-        let mut failure = None;
-        for file in &job.files {
-            if let Err(error) = disk.sync_data(file).await {
-                failure = Some(format!("fdatasync of {}: {error}", file.path().display()));
-                break;
-            }
-        }
+        let failure = sync_files(disk, &job.files).await.err();
         let mut progress = self.progress.subscribe();
         let earlier = progress
             .wait_for(|p| p.completed + 1 >= sequence)
@@ -149,17 +204,31 @@ impl SealTracker {
             Some(failure) => Some(failure),
             None => match write_recovery_point(&self.dir, job.next_base).await {
                 Ok(()) => {
-                    self.lock().persisted_recovery_point = Some(job.next_base);
+                    let mut state = self.lock();
+                    state.persisted_recovery_point = Some(
+                        state
+                            .persisted_recovery_point
+                            .map_or(job.next_base, |point| point.max(job.next_base)),
+                    );
                     None
                 }
                 Err(error) => Some(error.to_string()),
             },
         };
         if let Some(reason) = &failure {
-            warn!(dir = %self.dir.display(), %reason, "sealing a closed segment failed");
+            if self.dir.exists() {
+                warn!(dir = %self.dir.display(), %reason, "sealing a closed segment failed");
+            } else {
+                // The partition was deleted meanwhile: nothing is left to make durable.
+                tracing::debug!(dir = %self.dir.display(), %reason, "seal of a deleted log stopped");
+            }
         }
+        completion.finish(failure);
+    }
+
+    fn complete(&self, sequence: u64, failure: Option<String>) {
         self.progress.send_modify(|p| {
-            p.completed = sequence;
+            p.completed = p.completed.max(sequence);
             if p.failure.is_none() {
                 p.failure = failure;
             }
@@ -176,10 +245,12 @@ impl SealTracker {
             .unwrap_or_else(|_| Some("seal tracker closed".to_owned()));
         match failure {
             None => Ok(()),
-            Some(reason) => Err(StorageError::Corrupt {
-                path: self.dir.display().to_string(),
-                reason: format!("a closed segment could not be made durable: {reason}"),
-            }),
+            Some(reason) => Err(StorageError::io(
+                &self.dir,
+                std::io::Error::other(format!(
+                    "a closed segment could not be made durable: {reason}"
+                )),
+            )),
         }
     }
 
@@ -189,16 +260,75 @@ impl SealTracker {
     }
 }
 
+/// fdatasync of each file, stopping at the first failure (described).
+async fn sync_files(disk: &Disk, files: &[LogFile]) -> std::result::Result<(), String> {
+    for file in files {
+        disk.sync_data(file)
+            .await
+            .map_err(|error| format!("fdatasync of {}: {error}", file.path().display()))?;
+    }
+    Ok(())
+}
+
+impl Drop for SealTracker {
+    fn drop(&mut self) {
+        let mut registry = lock_registry();
+        // Only if no newer tracker of the directory replaced this one.
+        if registry
+            .get(&self.dir)
+            .is_some_and(|weak| weak.strong_count() == 0)
+        {
+            registry.remove(&self.dir);
+        }
+    }
+}
+
+fn lock_registry() -> std::sync::MutexGuard<'static, HashMap<PathBuf, Weak<SealTracker>>> {
+    // Entries are replaced or removed whole: a panic elsewhere cannot leave one half-made.
+    TRACKERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Records a job's outcome exactly once: normally at its end, or as a failure if the job
+/// is dropped unfinished (its runtime shut down), so no waiter waits forever.
+struct Completion {
+    tracker: Arc<SealTracker>,
+    sequence: u64,
+    done: bool,
+}
+
+impl Completion {
+    fn finish(&mut self, failure: Option<String>) {
+        self.done = true;
+        self.tracker.complete(self.sequence, failure);
+    }
+}
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        if !self.done {
+            self.tracker
+                .complete(self.sequence, Some("seal job cancelled".to_owned()));
+        }
+    }
+}
+
 /// Reads the recovery point. None when the file is missing: then only the last segment
 /// is treated as unsynced, which every segment closed before this file existed satisfies.
-/// Unreadable contents (it is written atomically, so only damage) vouch for nothing.
+/// Unreadable contents are treated the same way, with a warning: the file is replaced
+/// atomically, so only outside damage garbles it, and rescanning every segment instead
+/// would read a compacted segment's offset gap as lost data and cut the log there.
 pub(super) fn read_recovery_point(dir: &Path) -> Result<Option<i64>> {
     let path = dir.join(RECOVERY_POINT_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(text.trim().parse().unwrap_or_else(|_| {
-            warn!(path = %path.display(), "unreadable recovery point; rescanning every segment");
-            i64::MIN
-        }))),
+        Ok(text) => Ok(text.trim().parse().map_or_else(
+            |_| {
+                warn!(path = %path.display(), "unreadable recovery point; trusting closed segments");
+                None
+            },
+            Some,
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(StorageError::io(&path, e)),
     }
@@ -218,31 +348,239 @@ pub(super) async fn write_recovery_point(dir: &Path, offset: i64) -> Result<()> 
 mod tests {
     use super::*;
 
+    fn job(dir: &Path, next_base: i64) -> SealJob {
+        let file = |name: &str| LogFile::open(dir.join(name), crate::io::OpenMode::Create).unwrap();
+        SealJob {
+            files: [file("a.log"), file("a.index"), file("a.timeindex")],
+            next_base,
+        }
+    }
+
     #[tokio::test]
-    async fn a_roll_lowers_the_recovery_point_only_when_it_would_vouch_for_the_closing_segment() {
+    async fn the_recovery_point_never_decreases_and_never_vouches_for_an_unsynced_segment() {
+        let disk = Disk::start(crate::io::BackendChoice::Portable, 16).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        // After a truncation back into segment 50, the point on disk is still 100.
-        write_recovery_point(dir.path(), 100).await.unwrap();
-        let tracker = SealTracker::new(dir.path(), Some(100));
-        tracker.prepare_roll(50).await.unwrap();
-        assert_eq!(read_recovery_point(dir.path()).unwrap(), Some(50));
-        // A later roll of segment 60 is already covered (60 >= 50): nothing written.
-        std::fs::remove_file(dir.path().join(RECOVERY_POINT_FILE)).unwrap();
-        tracker.prepare_roll(60).await.unwrap();
-        assert_eq!(read_recovery_point(dir.path()).unwrap(), None);
-        // A log with no file yet writes one at its first roll.
-        let fresh = tempfile::tempdir().unwrap();
-        SealTracker::new(fresh.path(), None)
-            .prepare_roll(0)
+        // A log with no file yet writes one at its first roll, for the closing segment.
+        let fresh = SealTracker::new(dir.path(), None);
+        let mode = fresh
+            .prepare_roll(&disk, 0, &job(dir.path(), 40))
             .await
             .unwrap();
-        assert_eq!(read_recovery_point(fresh.path()).unwrap(), Some(0));
+        assert_eq!(mode, SealMode::Background);
+        assert_eq!(read_recovery_point(dir.path()).unwrap(), Some(0));
+        assert_eq!(disk.stats().fdatasync_calls, 0);
+
+        // After a truncation back into segment 50 of a log whose point is 100: rolling
+        // segment 50 (ending at 80) syncs it at once and leaves the point alone.
+        write_recovery_point(dir.path(), 100).await.unwrap();
+        let tracker = SealTracker::new(dir.path(), Some(100));
+        let mode = tracker
+            .prepare_roll(&disk, 50, &job(dir.path(), 80))
+            .await
+            .unwrap();
+        assert_eq!(mode, SealMode::Done);
+        assert_eq!(disk.stats().fdatasync_calls, 3, "log and both indexes");
+        assert_eq!(read_recovery_point(dir.path()).unwrap(), Some(100));
+        // A segment extending past the point is left to a background seal.
+        let mode = tracker
+            .prepare_roll(&disk, 80, &job(dir.path(), 120))
+            .await
+            .unwrap();
+        assert_eq!(mode, SealMode::Background);
+        assert_eq!(read_recovery_point(dir.path()).unwrap(), Some(100));
+    }
+
+    /// Runs job `sequence` of `tracker` in a task, as [`SealTracker::start`] would.
+    fn spawn_job(
+        tracker: &Arc<SealTracker>,
+        disk: &Disk,
+        sequence: u64,
+        job: SealJob,
+    ) -> tokio::task::JoinHandle<()> {
+        {
+            let mut state = tracker.lock();
+            state.issued = state.issued.max(sequence);
+        }
+        let completion = Completion {
+            tracker: Arc::clone(tracker),
+            sequence,
+            done: false,
+        };
+        let (tracker, disk) = (Arc::clone(tracker), disk.clone());
+        tokio::spawn(async move { tracker.run(&disk, completion, job).await })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn seals_record_their_outcome_in_order() {
+        let disk = Disk::start(crate::io::BackendChoice::Portable, 16).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let tracker = Arc::new(SealTracker::new(dir.path(), Some(0)));
+        // Job 2 syncs its (empty) files at once but must not vouch for segment 1's range
+        // before job 1 has.
+        let second = spawn_job(&tracker, &disk, 2, job(dir.path(), 200));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(!second.is_finished());
+        assert_eq!(tracker.progress.borrow().completed, 0);
+        assert_eq!(read_recovery_point(dir.path()).unwrap(), None);
+        spawn_job(&tracker, &disk, 1, job(dir.path(), 100))
+            .await
+            .unwrap();
+        second.await.unwrap();
+        tracker.wait_all().await.unwrap();
+        assert_eq!(read_recovery_point(dir.path()).unwrap(), Some(200));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_seal_fails_every_later_wait_and_stops_the_recovery_point() {
+        let disk = Disk::start(crate::io::BackendChoice::Portable, 16).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let tracker = Arc::new(SealTracker::new(dir.path(), Some(0)));
+        // fdatasync of /dev/null fails (EINVAL): a stand-in for a disk error.
+        let mut failing = job(dir.path(), 100);
+        failing.files[0] = LogFile::open("/dev/null", crate::io::OpenMode::Existing).unwrap();
+        spawn_job(&tracker, &disk, 1, failing).await.unwrap();
+        spawn_job(&tracker, &disk, 2, job(dir.path(), 200))
+            .await
+            .unwrap();
+        assert!(tracker.wait_for(1).await.is_err());
+        assert!(tracker.wait_all().await.is_err());
+        assert_eq!(read_recovery_point(dir.path()).unwrap(), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_seal_does_not_leave_waiters_hanging() {
+        let dir = tempfile::tempdir().unwrap();
+        let tracker = Arc::new(SealTracker::new(dir.path(), Some(0)));
+        tracker.lock().issued = 1;
+        drop(Completion {
+            tracker: Arc::clone(&tracker),
+            sequence: 1,
+            done: false,
+        });
+        assert!(tracker.wait_all().await.is_err());
+    }
+
+    /// A valid v2 batch of one record, encoded by kafka-protocol.
+    fn one_record_batch() -> bytes::BytesMut {
+        use kafka_protocol::records::{
+            Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+        };
+        let record = Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: 0,
+            sequence: -1,
+            timestamp: 1_700_000_000_000,
+            key: None,
+            value: Some(bytes::Bytes::from_static(b"value")),
+            headers: indexmap::IndexMap::new(),
+        };
+        let mut batch = bytes::BytesMut::new();
+        let options = RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        };
+        RecordBatchEncoder::encode(&mut batch, &[record], &options).unwrap();
+        batch
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn durable_appends_sync_close_and_compaction_wait_for_an_unfinished_seal() {
+        use crate::{LogConfig, PartitionLog, SystemClock};
+        let dir = tempfile::tempdir().unwrap();
+        let disk = Disk::start(crate::io::BackendChoice::Portable, 16).unwrap();
+        let log = Arc::new(
+            PartitionLog::open(
+                dir.path(),
+                disk,
+                LogConfig::default(),
+                Arc::new(SystemClock),
+            )
+            .await
+            .unwrap(),
+        );
+        // Each operation meets a seal that was issued but has not finished (as if its
+        // fdatasync were slow), must wait for it, and goes on once it is recorded.
+        type Operation = fn(Arc<PartitionLog>) -> tokio::task::JoinHandle<bool>;
+        let operations: [(&str, Operation); 4] = [
+            ("Fsync append", |log| {
+                tokio::spawn(async move {
+                    let appended = log.append(one_record_batch(), 0, crate::Durability::Fsync);
+                    appended.await.is_ok()
+                })
+            }),
+            ("sync", |log| {
+                tokio::spawn(async move { log.sync().await.is_ok() })
+            }),
+            ("compact", |log| {
+                tokio::spawn(async move { log.compact(0).await.is_ok() })
+            }),
+            ("close", |log| {
+                tokio::spawn(async move { log.close().await.is_ok() })
+            }),
+        ];
+        for (name, operation) in operations {
+            let sequence = {
+                let mut state = log.seals.lock();
+                state.issued += 1;
+                state.issued
+            };
+            let running = operation(Arc::clone(&log));
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            assert!(!running.is_finished(), "{name} did not wait for the seal");
+            log.seals.complete(sequence, None);
+            let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), running)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(outcome, "{name} failed");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reopening_a_dropped_log_waits_for_its_unfinished_seals() {
+        use crate::{LogConfig, PartitionLog, SystemClock};
+        let dir = tempfile::tempdir().unwrap();
+        let disk = Disk::start(crate::io::BackendChoice::Portable, 16).unwrap();
+        let open = {
+            let (dir, disk) = (dir.path().to_path_buf(), disk.clone());
+            move || {
+                let (dir, disk) = (dir.clone(), disk.clone());
+                async move {
+                    PartitionLog::open(&dir, disk, LogConfig::default(), Arc::new(SystemClock))
+                        .await
+                }
+            }
+        };
+        let log = open().await.unwrap();
+        // An unfinished seal job holds the tracker, as a running one does.
+        let job_tracker = Arc::clone(&log.seals);
+        let sequence = {
+            let mut state = job_tracker.lock();
+            state.issued += 1;
+            state.issued
+        };
+        drop(log);
+        let reopening = tokio::spawn(open());
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(!reopening.is_finished());
+        job_tracker.complete(sequence, None);
+        let reopened = tokio::time::timeout(std::time::Duration::from_secs(10), reopening)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(reopened.is_ok());
     }
 
     #[test]
-    fn unreadable_recovery_point_vouches_for_nothing() {
+    fn an_unreadable_recovery_point_reads_as_missing() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(RECOVERY_POINT_FILE), "garbage").unwrap();
-        assert_eq!(read_recovery_point(dir.path()).unwrap(), Some(i64::MIN));
+        assert_eq!(read_recovery_point(dir.path()).unwrap(), None);
     }
 }
