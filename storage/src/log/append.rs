@@ -110,14 +110,23 @@ impl PartitionLog {
             .seals
             .prepare_roll(&self.disk, closing_base, &job)
             .await?;
-        let segment = Segment::create(
+        let created = Segment::create(
             &self.dir,
             base_offset,
             &self.disk,
             now_ms,
             config.index_interval_bytes,
         )
-        .await?;
+        .await;
+        let segment = match created {
+            Ok(segment) => segment,
+            Err(error) => {
+                // The append fails and the old segment stays active; files left at the new
+                // base would later claim offsets that the old segment goes on to hold.
+                let _ = Segment::delete_files(&self.dir, base_offset, &self.disk).await;
+                return Err(error);
+            }
+        };
         state.segments.insert(base_offset, segment);
         if mode == super::seal::SealMode::Background {
             self.seals.start(&self.disk, job).await;

@@ -113,7 +113,9 @@ impl PartitionLog {
             .range(..=offset)
             .next_back()
             .map(|(base, _)| *base);
-        for base in later.into_iter().filter(|b| Some(*b) != keep_active) {
+        // Newest first: a crash part-way leaves a shorter log, never a hole that recovery
+        // would take for the end of a trusted closed segment.
+        for base in later.into_iter().rev().filter(|b| Some(*b) != keep_active) {
             if let Some(segment) = state.segments.remove(&base) {
                 segment.delete(&self.disk).await?;
             }

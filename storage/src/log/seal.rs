@@ -53,6 +53,10 @@ static TRACKERS: LazyLock<StdMutex<HashMap<PathBuf, Weak<SealTracker>>>> =
 #[derive(Debug)]
 pub(super) struct SealTracker {
     dir: PathBuf,
+    /// The directory's (device, inode) when the log opened: a log still held after its
+    /// topic was deleted (its directory renamed away) and recreated under the same name
+    /// must not write its recovery point into the new directory.
+    dir_identity: Option<(u64, u64)>,
     /// Jobs started so far and the recovery point on disk (None: no file, which means the
     /// log never rolled since this file was introduced: every closed segment is synced).
     state: StdMutex<TrackerState>,
@@ -92,6 +96,7 @@ impl SealTracker {
     pub(super) fn new(dir: &Path, persisted_recovery_point: Option<i64>) -> SealTracker {
         SealTracker {
             dir: dir.to_path_buf(),
+            dir_identity: directory_identity(dir),
             state: StdMutex::new(TrackerState {
                 issued: 0,
                 persisted_recovery_point,
@@ -150,7 +155,7 @@ impl SealTracker {
             Some(_) => Ok(SealMode::Background),
             None => {
                 // The first roll: no seal job exists yet that could write the file too.
-                write_recovery_point(&self.dir, closing_base).await?;
+                self.write_point(closing_base).await?;
                 self.lock().persisted_recovery_point = Some(closing_base);
                 Ok(SealMode::Background)
             }
@@ -202,7 +207,7 @@ impl SealTracker {
         };
         let failure = match failure {
             Some(failure) => Some(failure),
-            None => match write_recovery_point(&self.dir, job.next_base).await {
+            None => match self.write_point(job.next_base).await {
                 Ok(()) => {
                     let mut state = self.lock();
                     state.persisted_recovery_point = Some(
@@ -233,6 +238,17 @@ impl SealTracker {
                 p.failure = failure;
             }
         });
+    }
+
+    /// Writes this log's recovery point, unless its directory was replaced meanwhile.
+    async fn write_point(&self, offset: i64) -> Result<()> {
+        if directory_identity(&self.dir) != self.dir_identity {
+            return Err(StorageError::io(
+                &self.dir,
+                std::io::Error::other("the partition directory was replaced"),
+            ));
+        }
+        write_recovery_point(&self.dir, offset).await
     }
 
     /// Waits until the first `issued` seal jobs have finished; fails if any seal failed.
@@ -335,13 +351,22 @@ pub(super) fn read_recovery_point(dir: &Path) -> Result<Option<i64>> {
 }
 
 /// Replaces the recovery point file (write, fsync, rename, directory fsync) on a blocking
-/// thread: it is a handful of small synchronous calls.
+/// thread (it is a handful of small synchronous calls), or on this one outside a runtime.
 pub(super) async fn write_recovery_point(dir: &Path, offset: i64) -> Result<()> {
     let path = dir.join(RECOVERY_POINT_FILE);
     let contents = format!("{offset}\n");
+    if tokio::runtime::Handle::try_current().is_err() {
+        return write_atomically(&path, contents.as_bytes());
+    }
     tokio::task::spawn_blocking(move || write_atomically(&path, contents.as_bytes()))
         .await
         .map_err(|e| StorageError::io(dir, std::io::Error::other(e)))?
+}
+
+/// (device, inode) of a directory, if it can be read.
+fn directory_identity(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
 }
 
 #[cfg(test)]
@@ -575,6 +600,19 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(reopened.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_tracker_never_writes_into_a_replaced_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("topic-0");
+        std::fs::create_dir(&dir).unwrap();
+        let tracker = SealTracker::new(&dir, Some(0));
+        // The topic is deleted (directory renamed away) and created again.
+        std::fs::rename(&dir, root.path().join("topic-0.deleted")).unwrap();
+        std::fs::create_dir(&dir).unwrap();
+        assert!(tracker.write_point(100).await.is_err());
+        assert_eq!(read_recovery_point(&dir).unwrap(), None);
     }
 
     #[test]
