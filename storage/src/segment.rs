@@ -363,12 +363,7 @@ impl Segment {
 
     /// fdatasync of the log and both indexes.
     pub(crate) async fn sync_files(&self, disk: &Disk) -> Result<()> {
-        for file in [&self.log, &self.index_file, &self.time_index_file] {
-            disk.sync_data(file)
-                .await
-                .map_err(|e| StorageError::io(file.path(), e))?;
-        }
-        Ok(())
+        sync_data_all(disk, &self.files()).await
     }
 
     /// [`Segment::finish_writes`], then [`Segment::sync_files`]: durable and
@@ -393,6 +388,16 @@ impl Segment {
     pub(crate) async fn delete_files(dir: &Path, base_offset: i64, disk: &Disk) -> Result<()> {
         remove_files_and_sync_dir(dir, &Self::paths(dir, base_offset), disk).await
     }
+}
+
+/// fdatasync of each file in turn, stopping at the first failure.
+pub(crate) async fn sync_data_all(disk: &Disk, files: &[LogFile]) -> Result<()> {
+    for file in files {
+        disk.sync_data(file)
+            .await
+            .map_err(|e| StorageError::io(file.path(), e))?;
+    }
+    Ok(())
 }
 
 /// Removes `paths` (missing ones are fine), then syncs `dir` so the removal is durable.

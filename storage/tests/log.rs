@@ -13,21 +13,13 @@ mod common;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{batch, decode, open, value_of, Io};
+use common::{batch, decode, open, small_segments, value_of, Io};
 use petrel_storage::leader_epoch::EpochEntry;
 use petrel_storage::{
     Durability, LogConfig, ManualClock, StorageError, SystemClock, TimestampType,
 };
 
 const T0: i64 = 1_700_000_000_000;
-
-fn small_segments() -> LogConfig {
-    LogConfig {
-        segment_bytes: 16 * 1024,
-        index_interval_bytes: 1024,
-        ..LogConfig::default()
-    }
-}
 
 /// Appends `n` batches of 4 records x 300 bytes; returns the base offset of each.
 async fn fill(log: &petrel_storage::PartitionLog, first_seq: u64, n: u64) -> Vec<i64> {

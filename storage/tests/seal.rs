@@ -16,18 +16,10 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{batch, decode, Io};
-use petrel_storage::{Durability, LogConfig, PartitionLog, SystemClock};
+use common::{batch, decode, small_segments, Io};
+use petrel_storage::{Durability, PartitionLog, SystemClock};
 
 const T0: i64 = 1_700_000_000_000;
-
-fn small_segments() -> LogConfig {
-    LogConfig {
-        segment_bytes: 16 * 1024,
-        index_interval_bytes: 1024,
-        ..LogConfig::default()
-    }
-}
 
 async fn open(dir: &Path, io: Io) -> (PartitionLog, petrel_storage::io::Disk) {
     let disk = common::disk(io);

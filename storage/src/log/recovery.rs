@@ -44,7 +44,8 @@ pub(super) async fn open_state(
     let mut recovery_point = read_recovery_point(dir)?;
     let bases = segment_bases(dir)?;
     let mut segments = BTreeMap::new();
-    // Closed segments rescanned because their seal may not have finished.
+    // Closed segments rescanned because their seal may not have finished, and that stay
+    // closed (one that lost records becomes the last segment).
     let mut unsealed = Vec::new();
     for (i, base) in bases.iter().enumerate() {
         let (mut segment, indexes_valid) =
@@ -66,7 +67,9 @@ pub(super) async fn open_state(
         // pages at a batch boundary), or cut by an earlier recovery that stopped before
         // it deleted the segments after it.
         let lost_records = segment.next_offset() != next_base;
-        unsealed.push(*base);
+        if !lost_records {
+            unsealed.push(*base);
+        }
         segments.insert(*base, segment);
         if lost_records {
             let later = bases.get(i + 1..).unwrap_or_default();
@@ -83,13 +86,8 @@ pub(super) async fn open_state(
         }
     }
     // Whatever the rescans kept is made durable now, so the recovery point can vouch for it.
-    let last_base = segments.keys().next_back().copied();
-    let closed_unsealed: Vec<i64> = unsealed
-        .into_iter()
-        .filter(|base| Some(*base) != last_base)
-        .collect();
-    if let (false, Some(last_base)) = (closed_unsealed.is_empty(), last_base) {
-        for base in &closed_unsealed {
+    if let (false, Some(&last_base)) = (unsealed.is_empty(), segments.keys().next_back()) {
+        for base in &unsealed {
             if let Some(segment) = segments.get(base) {
                 segment.sync_files(disk).await?;
             }

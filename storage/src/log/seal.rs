@@ -33,6 +33,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex as StdMutex, Weak};
 
 use tokio::sync::watch;
@@ -41,6 +42,7 @@ use tracing::warn;
 use crate::error::{Result, StorageError};
 use crate::io::{Disk, LogFile};
 use crate::leader_epoch::write_atomically;
+use crate::segment::sync_data_all;
 
 /// The recovery point's file in the partition directory.
 pub(super) const RECOVERY_POINT_FILE: &str = "recovery-point";
@@ -57,16 +59,12 @@ pub(super) struct SealTracker {
     /// topic was deleted (its directory renamed away) and recreated under the same name
     /// must not write its recovery point into the new directory.
     dir_identity: Option<(u64, u64)>,
-    /// Jobs started so far and the recovery point on disk (None: no file, which means the
-    /// log never rolled since this file was introduced: every closed segment is synced).
-    state: StdMutex<TrackerState>,
+    /// Jobs started so far (only incremented under the log's state lock).
+    issued: AtomicU64,
+    /// The recovery point on disk (None: no file, which means the log never rolled since
+    /// this file was introduced: every closed segment is synced).
+    persisted_recovery_point: StdMutex<Option<i64>>,
     progress: watch::Sender<Progress>,
-}
-
-#[derive(Debug)]
-struct TrackerState {
-    issued: u64,
-    persisted_recovery_point: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -97,10 +95,8 @@ impl SealTracker {
         SealTracker {
             dir: dir.to_path_buf(),
             dir_identity: directory_identity(dir),
-            state: StdMutex::new(TrackerState {
-                issued: 0,
-                persisted_recovery_point,
-            }),
+            issued: AtomicU64::new(0),
+            persisted_recovery_point: StdMutex::new(persisted_recovery_point),
             progress: watch::channel(Progress::default()).0,
         }
     }
@@ -120,9 +116,9 @@ impl SealTracker {
         lock_registry().insert(tracker.dir.clone(), Arc::downgrade(tracker));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, TrackerState> {
-        // A panic while holding this lock cannot leave its two integers inconsistent.
-        self.state
+    fn persisted_point(&self) -> std::sync::MutexGuard<'_, Option<i64>> {
+        // A panic while holding this lock cannot leave one integer inconsistent.
+        self.persisted_recovery_point
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -130,7 +126,7 @@ impl SealTracker {
     /// The number of seal jobs started so far: pass it to [`SealTracker::wait_for`] to
     /// wait for every segment closed before this call.
     pub(super) fn issued(&self) -> u64 {
-        self.lock().issued
+        self.issued.load(Ordering::Acquire)
     }
 
     /// Before rolling the segment based at `closing_base` (its files and successor in
@@ -143,20 +139,17 @@ impl SealTracker {
         closing_base: i64,
         job: &SealJob,
     ) -> Result<SealMode> {
-        let persisted = self.lock().persisted_recovery_point;
+        let persisted = *self.persisted_point();
         match persisted {
             Some(point) if job.next_base <= point => {
                 // Only after a truncation back below the point, which never decreases.
-                sync_files(disk, &job.files)
-                    .await
-                    .map_err(|reason| StorageError::io(&self.dir, std::io::Error::other(reason)))?;
+                sync_data_all(disk, &job.files).await?;
                 Ok(SealMode::Done)
             }
             Some(_) => Ok(SealMode::Background),
             None => {
                 // The first roll: no seal job exists yet that could write the file too.
                 self.write_point(closing_base).await?;
-                self.lock().persisted_recovery_point = Some(closing_base);
                 Ok(SealMode::Background)
             }
         }
@@ -166,11 +159,7 @@ impl SealTracker {
     /// held, so jobs are numbered in the order segments closed. Outside a tokio runtime
     /// (no task to detach) the seal is done before this returns.
     pub(super) async fn start(self: &Arc<Self>, disk: &Disk, job: SealJob) {
-        let sequence = {
-            let mut state = self.lock();
-            state.issued += 1;
-            state.issued
-        };
+        let sequence = self.issued.fetch_add(1, Ordering::AcqRel) + 1;
         let tracker = Arc::clone(self);
         let disk = disk.clone();
         let guard = Completion {
@@ -192,33 +181,22 @@ impl SealTracker {
     async fn run(&self, disk: &Disk, mut completion: Completion, job: SealJob) {
         let sequence = completion.sequence;
         // Syncs of consecutive seals may overlap; only their bookkeeping is ordered.
-        let failure = sync_files(disk, &job.files).await.err();
+        let synced = sync_data_all(disk, &job.files).await;
         let mut progress = self.progress.subscribe();
-        let earlier = progress
-            .wait_for(|p| p.completed + 1 >= sequence)
-            .await
-            .map(|p| p.failure.clone());
         // The sender lives in `self`, so the wait cannot fail; treat it as a failure if
         // it ever does rather than vouching for unsynced data.
-        let failure = match earlier {
-            Ok(None) => failure,
-            Ok(Some(earlier)) => Some(earlier),
+        let earlier_failure = match progress.wait_for(|p| p.completed + 1 >= sequence).await {
+            Ok(p) => p.failure.clone(),
             Err(_) => Some("seal tracker closed".to_owned()),
         };
-        let failure = match failure {
-            Some(failure) => Some(failure),
-            None => match self.write_point(job.next_base).await {
-                Ok(()) => {
-                    let mut state = self.lock();
-                    state.persisted_recovery_point = Some(
-                        state
-                            .persisted_recovery_point
-                            .map_or(job.next_base, |point| point.max(job.next_base)),
-                    );
-                    None
-                }
-                Err(error) => Some(error.to_string()),
-            },
+        let failure = match (earlier_failure, synced) {
+            (Some(earlier), _) => Some(earlier),
+            (None, Err(error)) => Some(error.to_string()),
+            (None, Ok(())) => self
+                .write_point(job.next_base)
+                .await
+                .err()
+                .map(|e| e.to_string()),
         };
         if let Some(reason) = &failure {
             if self.dir.exists() {
@@ -240,7 +218,8 @@ impl SealTracker {
         });
     }
 
-    /// Writes this log's recovery point, unless its directory was replaced meanwhile.
+    /// Writes this log's recovery point, unless its directory was replaced meanwhile, and
+    /// remembers it.
     async fn write_point(&self, offset: i64) -> Result<()> {
         if directory_identity(&self.dir) != self.dir_identity {
             return Err(StorageError::io(
@@ -248,7 +227,10 @@ impl SealTracker {
                 std::io::Error::other("the partition directory was replaced"),
             ));
         }
-        write_recovery_point(&self.dir, offset).await
+        write_recovery_point(&self.dir, offset).await?;
+        let mut persisted = self.persisted_point();
+        *persisted = Some(persisted.map_or(offset, |point| point.max(offset)));
+        Ok(())
     }
 
     /// Waits until the first `issued` seal jobs have finished; fails if any seal failed.
@@ -274,16 +256,6 @@ impl SealTracker {
     pub(super) async fn wait_all(&self) -> Result<()> {
         self.wait_for(self.issued()).await
     }
-}
-
-/// fdatasync of each file, stopping at the first failure (described).
-async fn sync_files(disk: &Disk, files: &[LogFile]) -> std::result::Result<(), String> {
-    for file in files {
-        disk.sync_data(file)
-            .await
-            .map_err(|error| format!("fdatasync of {}: {error}", file.path().display()))?;
-    }
-    Ok(())
 }
 
 impl Drop for SealTracker {
@@ -422,10 +394,7 @@ mod tests {
         sequence: u64,
         job: SealJob,
     ) -> tokio::task::JoinHandle<()> {
-        {
-            let mut state = tracker.lock();
-            state.issued = state.issued.max(sequence);
-        }
+        tracker.issued.fetch_max(sequence, Ordering::AcqRel);
         let completion = Completion {
             tracker: Arc::clone(tracker),
             sequence,
@@ -476,7 +445,7 @@ mod tests {
     async fn a_cancelled_seal_does_not_leave_waiters_hanging() {
         let dir = tempfile::tempdir().unwrap();
         let tracker = Arc::new(SealTracker::new(dir.path(), Some(0)));
-        tracker.lock().issued = 1;
+        tracker.issued.store(1, Ordering::Release);
         drop(Completion {
             tracker: Arc::clone(&tracker),
             sequence: 1,
@@ -550,11 +519,7 @@ mod tests {
             }),
         ];
         for (name, operation) in operations {
-            let sequence = {
-                let mut state = log.seals.lock();
-                state.issued += 1;
-                state.issued
-            };
+            let sequence = log.seals.issued.fetch_add(1, Ordering::AcqRel) + 1;
             let running = operation(Arc::clone(&log));
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             assert!(!running.is_finished(), "{name} did not wait for the seal");
@@ -585,11 +550,7 @@ mod tests {
         let log = open().await.unwrap();
         // An unfinished seal job holds the tracker, as a running one does.
         let job_tracker = Arc::clone(&log.seals);
-        let sequence = {
-            let mut state = job_tracker.lock();
-            state.issued += 1;
-            state.issued
-        };
+        let sequence = job_tracker.issued.fetch_add(1, Ordering::AcqRel) + 1;
         drop(log);
         let reopening = tokio::spawn(open());
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

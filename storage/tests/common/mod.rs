@@ -183,6 +183,15 @@ pub struct Io {
     pub inline_writes: bool,
 }
 
+/// 16 KiB segments with an index entry per KiB: many rolls from little data.
+pub fn small_segments() -> LogConfig {
+    LogConfig {
+        segment_bytes: 16 * 1024,
+        index_interval_bytes: 1024,
+        ..LogConfig::default()
+    }
+}
+
 pub fn disk(io: Io) -> Disk {
     let disk = Disk::start(io.backend, 256).expect("disk starts");
     disk.set_inline_writes(io.inline_writes);
